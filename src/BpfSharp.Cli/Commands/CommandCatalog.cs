@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace BpfSharp.Cli.Commands;
+
+/// <summary>Every top-level command of the tool; each lives in its own file under Commands/ or Tools/.</summary>
+internal static class CommandCatalog
+{
+    internal static IEnumerable<Command> All()
+    {
+        yield return VersionCommand.Create();
+    }
+}
