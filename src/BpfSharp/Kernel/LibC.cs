@@ -52,6 +52,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Open(string path, int flags, int mode);
 
+    [LibraryImport(Library, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Mount(string source, string target, string fileSystemType, nuint flags, nint data);
+
     [LibraryImport(Library, EntryPoint = "getpagesize")]
     internal static partial int GetPageSize();
 
