@@ -76,7 +76,7 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "if_nametoindex", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial uint IfNameToIndex(string name);
 
-    internal const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000;
+    internal const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000;
     internal const int F_DUPFD_CLOEXEC = 1030;
     internal const int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2;
     internal const int MAP_SHARED = 1, MAP_PRIVATE = 2;
