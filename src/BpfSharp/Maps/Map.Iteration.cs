@@ -1,0 +1,151 @@
+using System.Runtime.InteropServices;
+
+namespace BpfSharp.Maps;
+
+// Walking a map with BPF_MAP_GET_NEXT_KEY.
+//
+// The kernel steps from a key to its successor. When that key is no longer in a hash map or an
+// LPM trie, the kernel cannot tell where it was and starts again from the first key; a naive
+// walk then yields keys twice, and loops forever if the caller deletes as it goes. Two rules make
+// the walks here safe:
+//  * the successor of a key is fetched before the key is handed out, so deleting the key just
+//    received (the usual "drain" pattern), or any key received earlier, never moves the walk;
+//  * the enumerable walks remember the keys they handed out and skip repeats, so a restart caused
+//    by someone else deleting the key the walk holds next costs time but never yields a key twice;
+//    and every walk is bounded, so a map that keeps changing under it ends in an exception, not a hang.
+// Keys added during a walk may or may not be seen; keys deleted before the walk reaches them are not.
+public sealed partial class Map
+{
+    /// <summary>
+    /// Every key, each once, in the map's order. Deleting keys already returned (for example the
+    /// current one) is safe; see the remarks of <see cref="Map"/>'s iteration for concurrent writers.
+    /// </summary>
+    public IEnumerable<byte[]> Keys()
+    {
+        ThrowIfKeyless();
+        return WalkKeys();
+    }
+
+    /// <summary>
+    /// Every entry with its value at the time it is reached. Keys deleted between being reached and
+    /// being read are skipped. Values are <see cref="ValueBufferSize"/> bytes.
+    /// </summary>
+    public IEnumerable<KeyValuePair<byte[], byte[]>> Entries()
+    {
+        ThrowIfKeyless();
+        return WalkEntries();
+    }
+
+    /// <summary>Every key as a <typeparamref name="TKey"/>, each once.</summary>
+    public IEnumerable<TKey> Keys<TKey>() where TKey : unmanaged
+    {
+        CheckKeyType<TKey>();
+        ThrowIfKeyless();
+        return Walk(this);
+
+        static IEnumerable<TKey> Walk(Map map)
+        {
+            foreach (byte[] key in map.WalkKeys())
+            {
+                yield return MemoryMarshal.Read<TKey>(key);
+            }
+        }
+    }
+
+    /// <summary>Every entry as typed key and value, each key once.</summary>
+    public IEnumerable<KeyValuePair<TKey, TValue>> Entries<TKey, TValue>() where TKey : unmanaged where TValue : unmanaged
+    {
+        CheckKeyType<TKey>();
+        CheckValueType<TValue>();
+        ThrowIfKeyless();
+        return Walk(this);
+
+        static IEnumerable<KeyValuePair<TKey, TValue>> Walk(Map map)
+        {
+            foreach (KeyValuePair<byte[], byte[]> entry in map.WalkEntries())
+            {
+                yield return new(MemoryMarshal.Read<TKey>(entry.Key), MemoryMarshal.Read<TValue>(entry.Value));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A reusable, non-allocating walk over the keys (and values) for hot paths: its buffers are
+    /// allocated once, and each step copies into spans the caller owns.
+    /// </summary>
+    public MapKeyCursor CreateKeyCursor()
+    {
+        ThrowIfKeyless();
+        return new MapKeyCursor(this);
+    }
+
+    /// <summary>How many successor steps a walk may take before the map is judged to be changing faster than it can be walked.</summary>
+    internal long WalkStepLimit => 4L * Math.Max(MaxEntries, 1u) + 1024;
+
+    private IEnumerable<KeyValuePair<byte[], byte[]>> WalkEntries()
+    {
+        foreach (byte[] key in WalkKeys())
+        {
+            byte[] value = new byte[ValueBufferSize];
+            // Empty slots of descriptor arrays (programs, inner maps) and keys deleted since they
+            // were reached have no value: they are not entries.
+            if (TryLookup(key, value))
+            {
+                yield return new(key, value);
+            }
+        }
+    }
+
+    private IEnumerable<byte[]> WalkKeys()
+    {
+        bool canRestart = !IsArrayType(Type);
+        var returned = canRestart ? new HashSet<byte[]>(ByteArrayComparer.Instance) : null;
+        byte[] current = new byte[KeySize];
+        if (!TryGetNextKey(default, current))
+        {
+            yield break;
+        }
+        long steps = 0;
+        while (true)
+        {
+            byte[] next = new byte[KeySize];
+            bool hasNext = TryGetNextKey(current, next);
+            if (returned is null || returned.Add(current))
+            {
+                yield return current;
+            }
+            if (!hasNext)
+            {
+                yield break;
+            }
+            if (++steps > WalkStepLimit)
+            {
+                throw new InvalidOperationException(
+                    $"Walking {this} took more than {WalkStepLimit} steps: other writers keep deleting the keys the walk stands on, so the kernel keeps restarting it.");
+            }
+            current = next;
+        }
+    }
+
+    private void ThrowIfKeyless()
+    {
+        if (KeySize == 0)
+        {
+            throw new InvalidOperationException($"{this} has no keys to walk (key size 0); {Type} maps are read by popping, peeking or testing values.");
+        }
+    }
+
+    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>
+    {
+        internal static readonly ByteArrayComparer Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] bytes)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(bytes);
+            return hash.ToHashCode();
+        }
+    }
+}
