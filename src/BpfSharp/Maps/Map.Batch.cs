@@ -53,21 +53,21 @@ public sealed partial class Map
     }
 
     /// <summary>Typed <see cref="LookupBatch"/> for maps whose values are not per-CPU.</summary>
-    public int LookupBatch<TKey, TValue>(MapBatchCursor cursor, Span<TKey> keys, Span<TValue> values)
+    public int LookupBatch<TKey, TValue>(MapBatchCursor cursor, Span<TKey> keys, Span<TValue> values, UpdateFlags flags = UpdateFlags.Any)
         where TKey : unmanaged where TValue : unmanaged
     {
         CheckKeyType<TKey>();
         CheckValueType<TValue>();
-        return LookupBatch(cursor, MemoryMarshal.AsBytes(keys), MemoryMarshal.AsBytes(values));
+        return ReadBatch(BpfCommand.MapLookupBatch, cursor, MemoryMarshal.AsBytes(keys), MemoryMarshal.AsBytes(values), flags);
     }
 
     /// <summary>Typed <see cref="LookupAndDeleteBatch"/> for maps whose values are not per-CPU.</summary>
-    public int LookupAndDeleteBatch<TKey, TValue>(MapBatchCursor cursor, Span<TKey> keys, Span<TValue> values)
+    public int LookupAndDeleteBatch<TKey, TValue>(MapBatchCursor cursor, Span<TKey> keys, Span<TValue> values, UpdateFlags flags = UpdateFlags.Any)
         where TKey : unmanaged where TValue : unmanaged
     {
         CheckKeyType<TKey>();
         CheckValueType<TValue>();
-        return LookupAndDeleteBatch(cursor, MemoryMarshal.AsBytes(keys), MemoryMarshal.AsBytes(values));
+        return ReadBatch(BpfCommand.MapLookupAndDeleteBatch, cursor, MemoryMarshal.AsBytes(keys), MemoryMarshal.AsBytes(values), flags);
     }
 
     /// <summary>Typed <see cref="UpdateBatch"/> for maps whose values are not per-CPU.</summary>

@@ -289,8 +289,10 @@ public sealed partial class Map
                 "the map is read-only for user space: it was frozen (BPF_MAP_FREEZE), created with BPF_F_RDONLY, or opened read-only",
             (BpfCommand.MapLookupElem or BpfCommand.MapLookupAndDeleteElem, Errno.EPERM) =>
                 "the map is write-only for user space: it was created with BPF_F_WRONLY, or opened write-only",
+            (BpfCommand.MapFreeze, Errno.EPERM) =>
+                "the map is already frozen, or this descriptor may not write it (BPF_F_RDONLY or opened read-only)",
             (BpfCommand.MapFreeze, Errno.EBUSY) =>
-                "the map is already frozen, or user space holds a writable memory mapping of it",
+                "user space holds a writable memory mapping of the map; unmap it first",
             (_, Errno.EINVAL) when (flags & (ulong)UpdateFlags.Lock) != 0 =>
                 "BPF_F_LOCK needs a map whose value type (described by BTF) contains a struct bpf_spin_lock",
             (BpfCommand.MapDeleteElem, Errno.EINVAL) when IsArrayType(Type) =>

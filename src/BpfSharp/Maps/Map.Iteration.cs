@@ -12,8 +12,11 @@ namespace BpfSharp.Maps;
 //    received (the usual "drain" pattern), or any key received earlier, never moves the walk;
 //  * the enumerable walks remember the keys they handed out and skip repeats, so a restart caused
 //    by someone else deleting the key the walk holds next costs time but never yields a key twice;
-//    and every walk is bounded, so a map that keeps changing under it ends in an exception, not a hang.
-// Keys added during a walk may or may not be seen; keys deleted before the walk reaches them are not.
+//  * a walk that re-reads more keys than the map can hold without finding a new one concludes that
+//    the map changes faster than it can be walked and throws, instead of hanging.
+// Keys added during a walk may or may not be seen; keys deleted before the walk reaches them are
+// not. A key deleted after the walk reached it (it holds one key ahead) may still come out of
+// Keys(); Entries() skips it, because its value can no longer be read.
 public sealed partial class Map
 {
     /// <summary>
@@ -79,8 +82,12 @@ public sealed partial class Map
         return new MapKeyCursor(this);
     }
 
-    /// <summary>How many successor steps a walk may take before the map is judged to be changing faster than it can be walked.</summary>
-    internal long WalkStepLimit => 4L * Math.Max(MaxEntries, 1u) + 1024;
+    /// <summary>
+    /// How many successor steps a walk may take without finding a new key before the map is judged
+    /// to change faster than it can be walked: after a restart the walk re-reads at most every
+    /// key the map holds, which is at most max_entries.
+    /// </summary>
+    internal long WalkStepLimit => 2L * Math.Max(MaxEntries, 1u) + 1024;
 
     private IEnumerable<KeyValuePair<byte[], byte[]>> WalkEntries()
     {
@@ -105,23 +112,24 @@ public sealed partial class Map
         {
             yield break;
         }
-        long steps = 0;
+        long stepsWithoutNewKey = 0;
         while (true)
         {
             byte[] next = new byte[KeySize];
             bool hasNext = TryGetNextKey(current, next);
             if (returned is null || returned.Add(current))
             {
+                stepsWithoutNewKey = 0;
                 yield return current;
+            }
+            else if (++stepsWithoutNewKey > WalkStepLimit)
+            {
+                throw new InvalidOperationException(
+                    $"Walking {this} re-read {WalkStepLimit} keys without finding a new one: other writers keep deleting the keys the walk stands on, so the kernel keeps restarting it.");
             }
             if (!hasNext)
             {
                 yield break;
-            }
-            if (++steps > WalkStepLimit)
-            {
-                throw new InvalidOperationException(
-                    $"Walking {this} took more than {WalkStepLimit} steps: other writers keep deleting the keys the walk stands on, so the kernel keeps restarting it.");
             }
             current = next;
         }

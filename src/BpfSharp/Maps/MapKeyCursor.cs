@@ -60,9 +60,11 @@ public sealed class MapKeyCursor
         if (_hasHeld)
         {
             _successor.CopyTo(_held, 0);
+            // A walk without restarts takes at most as many steps as the map holds keys; this
+            // bound only trips if a deletion slips in between the check above and the step.
             if (++_steps > _map.WalkStepLimit)
             {
-                throw new InvalidOperationException($"Walking {_map} took more than {_map.WalkStepLimit} steps; the map keeps changing under the cursor.");
+                throw new InvalidOperationException($"Walking {_map} took more than {_map.WalkStepLimit} steps; other writers keep changing the map under the cursor.");
             }
         }
         return true;
