@@ -19,10 +19,16 @@ namespace BpfSharp.Maps;
 // Keys(); Entries() skips it, because its value can no longer be read.
 public sealed partial class Map
 {
-    /// <summary>
-    /// Every key, each once, in the map's order. Deleting keys already returned (for example the
-    /// current one) is safe; see the remarks of <see cref="Map"/>'s iteration for concurrent writers.
-    /// </summary>
+    /// <summary>Every key, each once, in the map's order.</summary>
+    /// <remarks>
+    /// Walks use BPF_MAP_GET_NEXT_KEY and fetch a key's successor before handing the key out, so
+    /// deleting keys already received (such as the current one) is safe. If another writer deletes
+    /// the key the walk holds next, the kernel restarts from the first key; the walk skips keys it
+    /// already returned, so no key comes out twice, and it throws <see cref="InvalidOperationException"/>
+    /// rather than hang if the map keeps changing faster than it can be walked. Keys added during a
+    /// walk may or may not be returned. For large maps, <see cref="LookupBatch"/> is faster and
+    /// tracks its position by hash bucket, which deletions do not disturb.
+    /// </remarks>
     public IEnumerable<byte[]> Keys()
     {
         ThrowIfKeyless();
@@ -33,6 +39,7 @@ public sealed partial class Map
     /// Every entry with its value at the time it is reached. Keys deleted between being reached and
     /// being read are skipped. Values are <see cref="ValueBufferSize"/> bytes.
     /// </summary>
+    /// <remarks>The walk has the guarantees of <see cref="Keys()"/>.</remarks>
     public IEnumerable<KeyValuePair<byte[], byte[]>> Entries()
     {
         ThrowIfKeyless();

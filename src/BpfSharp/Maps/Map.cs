@@ -85,9 +85,9 @@ public sealed partial class Map : IDisposable
         Map? innerTemplate = null;
         if (spec.InnerMap is not null)
         {
-            if (spec.InnerMap.InnerMap is not null && !IsMapOfMapsType(spec.InnerMap.Type))
+            if (!IsMapOfMapsType(spec.Type))
             {
-                throw new ArgumentException($"The inner map of {spec} is not a map of maps but has an inner map of its own.", nameof(spec));
+                throw new ArgumentException($"{spec} has an InnerMap, but only ArrayOfMaps and HashOfMaps maps hold inner maps.", nameof(spec));
             }
             // The kernel only needs an example of the inner map at creation time: it records its
             // type, sizes and flags, and the template can be closed afterwards (what libbpf does).

@@ -12,7 +12,7 @@ internal static class MapCreationRules
 {
     internal static BpfException Explain(MapSpec spec, Errno errno)
     {
-        string? hint = errno is Errno.EINVAL or Errno.E2BIG or Errno.ENOTSUPP or Errno.EOPNOTSUPP or Errno.EPERM
+        string? hint = errno is Errno.EINVAL or Errno.E2BIG or Errno.ENOTSUPP or Errno.EOPNOTSUPP
             ? BrokenRule(spec, errno)
             : null;
         hint ??= Errors.CommandHint(BpfCommand.MapCreate, errno);
@@ -68,10 +68,10 @@ internal static class MapCreationRules
                 ? $"{type} maps need an inner map: set MapSpec.InnerMap to the spec of the maps it will hold"
                 : spec.ValueSize != 4 ? $"{type} values are 4-byte map descriptors: ValueSize must be 4 (it is {spec.ValueSize})"
                 : type == MapType.ArrayOfMaps && spec.KeySize != 4 ? $"array keys are 4-byte indexes: KeySize must be 4 (it is {spec.KeySize})"
-                : spec.InnerMap.Type is MapType.ProgArray or MapType.PerfEventArray or MapType.CgroupArray or MapType.StructOps
-                    or MapType.CgroupStorage or MapType.PerCpuCgroupStorage or MapType.SkStorage or MapType.InodeStorage
-                    or MapType.TaskStorage or MapType.CgrpStorage
+                : spec.InnerMap.Type is MapType.ProgArray or MapType.StructOps or MapType.CgroupStorage or MapType.PerCpuCgroupStorage
                     ? $"{spec.InnerMap.Type} maps cannot be inner maps"
+                : Map.IsMapOfMapsType(spec.InnerMap.Type)
+                    ? "maps of maps nest one level only: the inner map cannot be a map of maps itself"
                 : null,
             MapType.ProgArray or MapType.PerfEventArray or MapType.CgroupArray or MapType.XskMap => spec.KeySize != 4 || spec.ValueSize != 4
                 ? $"{type} maps have 4-byte index keys and 4-byte descriptor values: KeySize and ValueSize must be 4 (they are {spec.KeySize} and {spec.ValueSize})"

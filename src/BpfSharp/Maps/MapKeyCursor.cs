@@ -12,6 +12,7 @@ namespace BpfSharp.Maps;
 /// holds next, the cursor notices (that key is gone when it steps past it) and throws
 /// <see cref="InvalidOperationException"/> rather than hand out keys a second time. Use
 /// <see cref="Map.Keys()"/>, which tolerates that, when other writers delete keys concurrently.
+/// A cursor holds its own buffers, so one cursor must not be used by two threads at once.
 /// </remarks>
 public sealed class MapKeyCursor
 {

@@ -14,6 +14,9 @@ namespace BpfSharp.Maps;
 public abstract class PerCpuMap<TKey, TValue> : TypedMap
     where TKey : unmanaged where TValue : unmanaged
 {
+    // Per-CPU buffers up to this size live on the stack, so lookups of small counters do not allocate.
+    private const int StackBufferLimit = 1024;
+
     private readonly int _slot;
 
     /// <summary>Wraps <paramref name="map"/> after checking its type and that its sizes match the types.</summary>
@@ -42,7 +45,7 @@ public abstract class PerCpuMap<TKey, TValue> : TypedMap
     public bool TryLookup(in TKey key, Span<TValue> perCpu)
     {
         CheckCpuCount(perCpu.Length, nameof(perCpu));
-        byte[] buffer = new byte[Map.ValueBufferSize];
+        Span<byte> buffer = Map.ValueBufferSize <= StackBufferLimit ? stackalloc byte[Map.ValueBufferSize] : new byte[Map.ValueBufferSize];
         if (!Map.TryLookup(Map.KeyBytes(in key), buffer))
         {
             return false;
@@ -55,10 +58,11 @@ public abstract class PerCpuMap<TKey, TValue> : TypedMap
     public void Update(in TKey key, ReadOnlySpan<TValue> perCpu, UpdateFlags flags = UpdateFlags.Any)
     {
         CheckCpuCount(perCpu.Length, nameof(perCpu));
-        byte[] buffer = new byte[Map.ValueBufferSize];
+        Span<byte> buffer = Map.ValueBufferSize <= StackBufferLimit ? stackalloc byte[Map.ValueBufferSize] : new byte[Map.ValueBufferSize];
+        buffer.Clear(); // the padding of each slot goes to the kernel too
         for (int cpu = 0; cpu < perCpu.Length; cpu++)
         {
-            MemoryMarshal.Write(buffer.AsSpan(cpu * _slot), in perCpu[cpu]);
+            MemoryMarshal.Write(buffer[(cpu * _slot)..], in perCpu[cpu]);
         }
         Map.Update(Map.KeyBytes(in key), buffer, flags);
     }

@@ -188,4 +188,33 @@ public class MapCreationTests
         Assert.Equal("a", spec.Name);
         Assert.Equal(1u, spec.InnerMap.MaxEntries);
     }
+
+    [KernelFact]
+    public void InnerMapOnATypeWithoutInnerMapsIsAnArgumentError()
+    {
+        var spec = new MapSpec { Type = MapType.Hash, KeySize = 4, ValueSize = 4, MaxEntries = 1, InnerMap = new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 } };
+        var error = Assert.Throws<ArgumentException>(() => Map.Create(spec));
+        Assert.Contains("only ArrayOfMaps and HashOfMaps", error.Message);
+    }
+
+    [KernelTheory]
+    [InlineData(MapType.ProgArray, 4u, 4u, 2u, "ProgArray maps cannot be inner maps")]
+    [InlineData(MapType.CgroupStorage, 8u, 8u, 0u, "CgroupStorage maps cannot be inner maps")]
+    [InlineData(MapType.ArrayOfMaps, 4u, 4u, 2u, "nest one level only")]
+    public void UnsupportedInnerMapsAreExplained(MapType innerType, uint keySize, uint valueSize, uint maxEntries, string rule)
+    {
+        var inner = new MapSpec { Type = innerType, KeySize = keySize, ValueSize = valueSize, MaxEntries = maxEntries };
+        if (innerType == MapType.ArrayOfMaps)
+        {
+            inner.InnerMap = new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 };
+        }
+        var spec = new MapSpec { Name = "outer", Type = MapType.ArrayOfMaps, KeySize = 4, ValueSize = 4, MaxEntries = 2, InnerMap = inner };
+        var error = Assert.Throws<BpfException>(() => Map.Create(spec));
+        Assert.Equal(BpfCommand.MapCreate, error.Command);
+        Assert.Contains(rule, error.Hint);
+
+        // The same template as a plain map is fine: only nesting it is refused.
+        using Map alone = Map.Create(inner);
+        Assert.Equal(innerType, alone.Type);
+    }
 }
