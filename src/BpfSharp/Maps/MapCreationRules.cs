@@ -137,6 +137,12 @@ internal static class MapCreationRules
         {
             return $"a size is over the kernel's limit for {type} maps (key {spec.KeySize} B, value {spec.ValueSize} B, max_entries {spec.MaxEntries})";
         }
+        if (errno == Errno.EINVAL)
+        {
+            // Nothing we know of is wrong: either the kernel is older than this map type (it
+            // answers EINVAL for types it does not know) or it has a rule we do not check.
+            return $"either this kernel predates {type} maps, or it does not accept this combination of key size {spec.KeySize}, value size {spec.ValueSize}, max_entries {spec.MaxEntries} and flags {spec.Flags}";
+        }
         return null;
     }
 

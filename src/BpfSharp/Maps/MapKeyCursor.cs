@@ -23,6 +23,7 @@ public sealed class MapKeyCursor
     private readonly bool _canRestart;
     private bool _started;
     private bool _hasHeld;
+    private bool _probeHoldsValue;
     private long _steps;
 
     internal MapKeyCursor(Map map)
@@ -51,11 +52,12 @@ public sealed class MapKeyCursor
         _held.CopyTo(key);
         // Step past the key being handed out while it is still in the map. If it is gone, the
         // kernel would answer with the first key again: refuse instead of repeating keys.
-        if (_canRestart && !_map.TryLookup(_held, _probe))
+        _probeHoldsValue = _canRestart && _map.TryLookup(_held, _probe);
+        if (_canRestart && !_probeHoldsValue)
         {
             _hasHeld = false;
             throw new InvalidOperationException(
-                $"A key of {_map} was deleted by another writer just ahead of the key cursor, so the walk cannot continue without repeating keys; walk again, or use Map.Keys(), which tolerates concurrent deletion.");
+                $"A key of {_map} was deleted just ahead of the key cursor (before the cursor handed it out), so the walk cannot continue without repeating keys; walk again, or use Map.Keys(), which tolerates concurrent deletion.");
         }
         _hasHeld = _map.TryGetNextKey(_held, _successor);
         if (_hasHeld)
@@ -71,7 +73,7 @@ public sealed class MapKeyCursor
         return true;
     }
 
-    /// <summary>Copies the next key and its value; false when the walk is over. Keys deleted since they were reached are skipped.</summary>
+    /// <summary>Copies the next key and its value; false when the walk is over. Empty slots of program and map arrays are skipped.</summary>
     /// <param name="key"><see cref="Map.KeySize"/> bytes.</param>
     /// <param name="value"><see cref="Map.ValueBufferSize"/> bytes.</param>
     public bool TryNext(Span<byte> key, Span<byte> value)
@@ -79,6 +81,12 @@ public sealed class MapKeyCursor
         _map.CheckValue(value.Length, nameof(value));
         while (TryNext(key))
         {
+            // On maps that can restart, stepping already read the value to check the key exists.
+            if (_probeHoldsValue)
+            {
+                _probe.CopyTo(value);
+                return true;
+            }
             if (_map.TryLookup(key, value))
             {
                 return true;

@@ -217,4 +217,21 @@ public class MapCreationTests
         using Map alone = Map.Create(inner);
         Assert.Equal(innerType, alone.Type);
     }
+
+    [KernelFact]
+    public void MapTypesNewerThanTheKernelAreReportedAsSuch()
+    {
+        // BPF_MAP_TYPE_RHASH is in the newest UAPI; whether this kernel has it is found by trying.
+        var spec = new MapSpec { Name = "newest", Type = MapType.Rhash, KeySize = 4, ValueSize = 8, MaxEntries = 16, Flags = MapFlags.NoPrealloc };
+        try
+        {
+            using Map map = Map.Create(spec);
+            Assert.Equal(MapType.Rhash, map.Type);
+        }
+        catch (BpfException error)
+        {
+            Assert.Equal(Errno.EINVAL, error.Errno);
+            Assert.Contains("predates Rhash maps", error.Hint);
+        }
+    }
 }
