@@ -90,6 +90,11 @@ public sealed partial class Map
     {
         ArgumentNullException.ThrowIfNull(cursor);
         int count = BatchCount(keys.Length, values.Length, nameof(keys), nameof(values));
+        if (count == 0)
+        {
+            // The kernel would answer "0 elements" without moving, and a loop waiting for the end would spin forever.
+            throw new ArgumentException($"The buffers for a batch read from {this} must have room for at least one element.", nameof(keys));
+        }
         if (cursor.IsComplete)
         {
             return 0;
@@ -177,7 +182,7 @@ public sealed partial class Map
             Errno.ENOTSUPP or Errno.EOPNOTSUPP =>
                 $"{Type} maps have no {BpfCommands.Name(command)} on this kernel; use the single-element operations (Lookup, GetNextKey, Update, Delete) instead",
             Errno.ENOSPC when command is BpfCommand.MapLookupBatch or BpfCommand.MapLookupAndDeleteBatch =>
-                "one hash bucket holds more elements than the buffers have room for; pass larger key and value buffers",
+                "one hash bucket holds more elements than the buffers have room for; retry with the same cursor and larger key and value buffers",
             Errno.EINVAL when command is BpfCommand.MapDeleteBatch && IsArrayType(Type) =>
                 $"{Type} map elements cannot be deleted",
             Errno.ENOENT when command is BpfCommand.MapDeleteBatch or BpfCommand.MapUpdateBatch =>

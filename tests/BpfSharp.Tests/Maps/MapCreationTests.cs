@@ -178,17 +178,6 @@ public class MapCreationTests
         Assert.False(events.Clear(0)); // every slot starts empty
     }
 
-    [Fact]
-    public void SpecCloneIsIndependent()
-    {
-        var spec = new MapSpec { Name = "a", Type = MapType.HashOfMaps, KeySize = 4, ValueSize = 4, MaxEntries = 2, InnerMap = new MapSpec { Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 } };
-        MapSpec copy = spec.Clone();
-        copy.Name = "b";
-        copy.InnerMap!.MaxEntries = 9;
-        Assert.Equal("a", spec.Name);
-        Assert.Equal(1u, spec.InnerMap.MaxEntries);
-    }
-
     [KernelFact]
     public void InnerMapOnATypeWithoutInnerMapsIsAnArgumentError()
     {
