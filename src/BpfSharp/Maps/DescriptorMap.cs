@@ -3,9 +3,10 @@ using BpfSharp.Kernel;
 namespace BpfSharp.Maps;
 
 /// <summary>
-/// The shared mechanism of maps that hold maps (<see cref="ArrayOfMaps"/>, <see cref="HashOfMaps{TKey}"/>)
-/// and programs (<see cref="ProgramArrayMap"/>), perf events (<see cref="PerfEventArrayMap"/>):
-/// user space stores a file descriptor and reads back the stored object's id.
+/// The shared mechanism of maps whose values are kernel objects: maps (<see cref="ArrayOfMaps"/>,
+/// <see cref="HashOfMaps{TKey}"/>), programs (<see cref="ProgramArrayMap"/>) and perf events
+/// (<see cref="PerfEventArrayMap"/>). User space stores an object by its file descriptor; lookups
+/// of maps and programs read back the stored object's id (perf event slots cannot be read back).
 /// </summary>
 public abstract class DescriptorMap<TKey> : TypedMap where TKey : unmanaged
 {
