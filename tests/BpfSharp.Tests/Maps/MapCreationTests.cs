@@ -176,6 +176,20 @@ public class MapCreationTests
         Assert.Equal((uint)Cpus.PossibleCount, events.Length);
         Assert.Equal(MapType.PerfEventArray, Map.GetInfo(events.Map.Id).Type);
         Assert.False(events.Clear(0)); // every slot starts empty
+
+        // A software BPF-output event on CPU 0 is what bpf_perf_event_output writes to.
+        var attr = new PerfEventAttr
+        {
+            Type = PerfEvents.TypeSoftware,
+            Config = PerfEvents.SoftwareBpfOutput,
+            SampleType = PerfEvents.SampleRaw,
+            SamplePeriodOrFrequency = 1,
+            WakeupEventsOrWatermark = 1,
+        };
+        using FileDescriptor output = PerfEvents.Open(ref attr, pid: -1, cpu: 0, groupFd: -1, flags: 0, "bpf output on cpu 0");
+        events.Set(0, output);
+        Assert.True(events.Clear(0));
+        Assert.False(events.Clear(0));
     }
 
     [KernelFact]

@@ -109,4 +109,47 @@ public class MapLifecycleTests
         Assert.Equal(map.Map.Id, adopted.Id);
         Assert.Equal(7, adopted.Lookup<uint, int>(1));
     }
+
+    [KernelFact]
+    public void AdoptingADescriptorThatIsNotAMapIsAnArgumentError()
+    {
+        using TestBtf btf = TestBtf.Load();
+        var error = Assert.Throws<ArgumentException>(() => Map.FromFileDescriptor(btf.Fd.Duplicate()));
+        Assert.Contains("not a BPF map", error.Message);
+    }
+
+    [KernelFact]
+    public void DisposingWhileAnotherThreadUsesTheMapNeverCrashes()
+    {
+        var map = HashMap<int, long>.Create(8, "race");
+        map[1] = 1;
+        Exception? unexpected = null;
+        int disposedSeen = 0;
+        using var started = new ManualResetEventSlim();
+        var reader = new Thread(() =>
+        {
+            started.Set();
+            try
+            {
+                while (true)
+                {
+                    Assert.Equal(1, map[1]);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                Interlocked.Exchange(ref disposedSeen, 1);
+            }
+            catch (Exception error)
+            {
+                unexpected = error;
+            }
+        });
+        reader.Start();
+        Assert.True(started.Wait(TimeSpan.FromSeconds(10)));
+        map.Dispose();
+        Assert.True(reader.Join(TimeSpan.FromSeconds(10)), "the reader did not stop after the map was disposed");
+        Assert.Null(unexpected);
+        Assert.Equal(1, disposedSeen);
+    }
 }
