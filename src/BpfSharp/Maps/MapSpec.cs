@@ -1,0 +1,78 @@
+using BpfSharp.Kernel;
+
+namespace BpfSharp.Maps;
+
+/// <summary>
+/// Everything needed to create a map, as plain editable data: read from an object file or built
+/// in code, changed freely, then turned into a live <see cref="Map"/> by <see cref="Map.Create"/>.
+/// The kernel decides which combinations it accepts; when it refuses one, the error names the
+/// rule for the map type (for example "queue maps have no key: KeySize must be 0").
+/// </summary>
+public sealed class MapSpec
+{
+    /// <summary>The map name (at most 15 bytes are kept; letters, digits, '_' and '.').</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>The kind of map.</summary>
+    public MapType Type { get; set; }
+
+    /// <summary>Key size in bytes (0 for queues, stacks, bloom filters, ring buffers and arenas).</summary>
+    public uint KeySize { get; set; }
+
+    /// <summary>Value size in bytes (per CPU for per-CPU maps; 0 for ring buffers and arenas).</summary>
+    public uint ValueSize { get; set; }
+
+    /// <summary>Capacity: elements for most maps, bytes for ring buffers, pages for arenas, 0 for local storage maps.</summary>
+    public uint MaxEntries { get; set; }
+
+    /// <summary>Creation flags.</summary>
+    public MapFlags Flags { get; set; }
+
+    /// <summary>The template of the maps an array or hash of maps holds; a temporary map is made from it during creation.</summary>
+    public MapSpec? InnerMap { get; set; }
+
+    /// <summary>The NUMA node to allocate on; used when <see cref="MapFlags.NumaNode"/> is set.</summary>
+    public uint NumaNode { get; set; }
+
+    /// <summary>
+    /// Per-type extra: the number of hash functions of a bloom filter (low 4 bits, 0 means 5), the
+    /// user address of an arena, an initial size hint for resizable hashes.
+    /// </summary>
+    public ulong MapExtra { get; set; }
+
+    /// <summary>The network interface to offload the map to (0: not offloaded).</summary>
+    public uint Ifindex { get; set; }
+
+    /// <summary>The loaded BTF object that describes the key and value types, or null.</summary>
+    public FileDescriptor? Btf { get; set; }
+
+    /// <summary>The BTF type id of the key within <see cref="Btf"/> (0: none).</summary>
+    public uint BtfKeyTypeId { get; set; }
+
+    /// <summary>The BTF type id of the value within <see cref="Btf"/> (0: none).</summary>
+    public uint BtfValueTypeId { get; set; }
+
+    /// <summary>The kernel (vmlinux or module) BTF type id of the value of a struct_ops map.</summary>
+    public uint BtfVmlinuxValueTypeId { get; set; }
+
+    /// <summary>The BTF object (a kernel module's) in which <see cref="BtfVmlinuxValueTypeId"/> is defined, or null for vmlinux.</summary>
+    public FileDescriptor? ValueTypeBtfObject { get; set; }
+
+    /// <summary>A BPF token that delegates the right to create this map, or null.</summary>
+    public FileDescriptor? Token { get; set; }
+
+    /// <summary>True for the map types that keep one value per possible CPU.</summary>
+    public bool IsPerCpu => Map.IsPerCpuType(Type);
+
+    /// <summary>A copy that can be changed without affecting this one (the inner map spec is copied too; descriptors are shared).</summary>
+    public MapSpec Clone()
+    {
+        var copy = (MapSpec)MemberwiseClone();
+        copy.InnerMap = InnerMap?.Clone();
+        return copy;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{Type} map '{Name}' (key {KeySize} B, value {ValueSize} B, max_entries {MaxEntries}, flags {Flags})";
+}
