@@ -199,7 +199,7 @@ public unsafe class ProgramTests
         Assert.Contains(info.Tag, new[] { Convert.ToHexStringLower(SHA1.HashData(code)[..8]), Convert.ToHexStringLower(SHA256.HashData(code)[..8]) });
         // Nothing to rewrite in this program: the translated code is as long as what was loaded.
         Assert.Equal(3u * 8, info.XlatedSize);
-        Assert.Equal(0, info.MapIds.Count);
+        Assert.Empty(info.MapIds);
 
         using Program same = Program.Load(spec);
         Assert.Equal(info.Tag, same.GetInfo().Tag);
