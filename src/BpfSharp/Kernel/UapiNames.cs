@@ -31,7 +31,7 @@ public static class UapiNames
 
     private static readonly (string Split, string Joined)[] HelperWords =
     [
-        ("ring_buf", "ringbuf"), ("lookup_per_cpu_elem", "lookup_percpu_elem"),
+        ("ring_buf", "ringbuf"), ("lookup_per_cpu_elem", "lookup_percpu_elem"), ("set_sockopt", "setsockopt"), ("get_sockopt", "getsockopt"),
     ];
 
     private static readonly FrozenDictionary<ProgramType, string> ProgramTypeNames = Build<ProgramType>(TypeWords, "");
