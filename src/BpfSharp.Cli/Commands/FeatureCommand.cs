@@ -50,6 +50,11 @@ internal static class FeatureCommand
                 helperTypes.AddRange(KernelSupport.ProgramTypes);
             }
 
+            if (!Environment.IsPrivilegedProcess)
+            {
+                // Probes need CAP_BPF and friends; without them most answers are "error: EPERM".
+                parseResult.InvocationConfiguration.Error.WriteLine("note: not running as root; the kernel refuses most probes, so their results say error (run with sudo)");
+            }
             Report report = Probe(helperTypes);
             if (parseResult.GetValue(json))
             {

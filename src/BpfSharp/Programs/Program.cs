@@ -81,7 +81,9 @@ public sealed unsafe class Program : IDisposable
                 AttachBtfId = spec.AttachBtfId,
                 AttachProgFdOrBtfObjFd = (uint)borrowed.Add(spec.AttachTarget),
                 FdArray = spec.FdArray is null ? 0 : (ulong)fdArrayPointer,
-                FdArrayCount = 0, // 0 keeps the pre-6.18 meaning: the array is as long as the instructions need.
+                // No count: the array is only as long as the instructions' references need. A count
+                // would bind every map in it to the program, and kernels without the field reject it (E2BIG).
+                FdArrayCount = 0,
             };
             if (spec.FuncInfo is { Length: > 0 })
             {
@@ -146,20 +148,20 @@ public sealed unsafe class Program : IDisposable
         FromDescriptor(Bpf.GetFdById(BpfCommand.ProgGetFdById, id, "program"));
 
     /// <summary>Opens a program pinned in bpffs.</summary>
-    /// <exception cref="BpfException">Nothing is pinned there, or the pinned object is not a program.</exception>
+    /// <exception cref="BpfException">Nothing is pinned there, or the path is not in a bpffs.</exception>
+    /// <exception cref="ArgumentException">What is pinned there is not a program (a map or a link).</exception>
     public static Program OpenPinned(string path, ObjectAccess access = ObjectAccess.ReadWrite)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         FileDescriptor fd = Bpf.ObjGet(path, "program", access);
-        try
-        {
-            return FromDescriptor(fd);
-        }
-        catch (BpfException error) when (error.Errno == Errno.EINVAL)
+        BpfObjectKind kind = BpfObjectKinds.Of(fd);
+        if (kind != BpfObjectKind.Program)
         {
             fd.Dispose();
-            throw new BpfException($"the object pinned at {path} is not a program", error);
+            string what = kind == BpfObjectKind.Unknown ? "not a program" : $"a {kind.ToString().ToLowerInvariant()}, not a program";
+            throw new ArgumentException($"the object pinned at {path} is {what}", nameof(path));
         }
+        return FromDescriptor(fd);
     }
 
     /// <summary>The ids of every program loaded in the kernel, in ascending order.</summary>

@@ -250,6 +250,17 @@ public unsafe class ProgramTests
 
             var duplicate = Assert.Throws<BpfException>(() => opened.Pin(path));
             Assert.Equal(Errno.EEXIST, duplicate.Errno);
+
+            // A pinned map is not a program, although BPF_OBJ_GET opens it all the same.
+            string mapPath = Path.Combine(directory, "map");
+            using (FileDescriptor map = CreateArrayMap("pinned_map"))
+            {
+                Bpf.ObjPin(map, mapPath);
+            }
+            var notProgram = Assert.Throws<ArgumentException>(() => Program.OpenPinned(mapPath));
+            Assert.Contains("is a map, not a program", notProgram.Message);
+            var nothing = Assert.Throws<BpfException>(() => Program.OpenPinned(Path.Combine(directory, "missing")));
+            Assert.Equal(Errno.ENOENT, nothing.Errno);
         }
         finally
         {
