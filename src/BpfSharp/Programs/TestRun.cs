@@ -35,8 +35,11 @@ public sealed class TestRunOptions
     /// <summary>The room for the context after the run, in bytes; defaults to the input context's length (0: not read back).</summary>
     public int? ContextOutSize { get; init; }
 
-    /// <summary>How many times to run (the reported duration is the average); 0 and 1 both mean once.</summary>
-    public uint Repeat { get; init; } = 1;
+    /// <summary>
+    /// How many times to run (the reported duration is the average). 0, the default, runs once;
+    /// leave it 0 for types that cannot repeat (raw tracepoints reject any repeat count).
+    /// </summary>
+    public uint Repeat { get; init; }
 
     /// <summary>Test-run flags.</summary>
     public TestRunFlags Flags { get; init; }

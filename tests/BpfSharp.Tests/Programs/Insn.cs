@@ -15,6 +15,7 @@ internal static class Insn
     public static Instruction MulImm(Register dst, int value) => new() { OpCode = 0x27, Dst = dst, Constant = value };
     public static Instruction SubImm(Register dst, int value) => new() { OpCode = 0x17, Dst = dst, Constant = value };
     public static Instruction LoadWord(Register dst, Register src, short offset) => new() { OpCode = 0x61, Dst = dst, Src = src, Offset = offset };
+    public static Instruction LoadDouble(Register dst, Register src, short offset) => new() { OpCode = 0x79, Dst = dst, Src = src, Offset = offset };
     public static Instruction StoreWord(Register dst, short offset, Register src) => new() { OpCode = 0x63, Dst = dst, Src = src, Offset = offset };
     public static Instruction StoreDoubleImm(Register dst, short offset, int value) => new() { OpCode = 0x7a, Dst = dst, Offset = offset, Constant = value };
     public static Instruction AtomicAddWord(Register dst, short offset, Register src) => new() { OpCode = 0xc3, Dst = dst, Src = src, Offset = offset };

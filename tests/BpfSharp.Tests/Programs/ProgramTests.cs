@@ -330,6 +330,33 @@ public unsafe class ProgramTests
     }
 
     [KernelFact]
+    public void RawTracepointRunsOnTheRequestedCpuWithItsArguments()
+    {
+        // r0 = args[0] + args[1]; raw tracepoint test runs take the arguments as context.
+        using Program program = Program.Load(Spec("raw_args", ProgramType.RawTracepoint,
+            LoadDouble(Register.R0, Register.R1, 0),
+            LoadDouble(Register.R2, Register.R1, 8),
+            AddReg(Register.R0, Register.R2),
+            Exit()));
+        byte[] arguments = [.. BitConverter.GetBytes(70UL), .. BitConverter.GetBytes(7UL)];
+        uint cpu = (uint)Cpus.Online[^1];
+        TestRunResult result = program.TestRun(new TestRunOptions { Context = arguments, ContextOutSize = 0, Cpu = cpu });
+        Assert.Equal(77u, result.ReturnValue);
+        Assert.Empty(result.DataOut);
+    }
+
+    [KernelFact]
+    public void TestRunRefusalNamesTheLikelyCause()
+    {
+        using Program program = Program.Load(Spec("short_pkt", ProgramType.Xdp, Return(2)));
+        var error = Assert.Throws<BpfException>(() => program.TestRun(new TestRunOptions { Data = new byte[4] }));
+        Assert.Equal(Errno.EINVAL, error.Errno);
+        Assert.Equal(BpfCommand.ProgTestRun, error.Command);
+        Assert.Contains("14 bytes", error.Message);
+        Assert.Contains("short_pkt", error.Message);
+    }
+
+    [KernelFact]
     public void ProgramWithoutInstructionsIsBadInput()
     {
         var error = Assert.Throws<ArgumentException>(() => Program.Load(Spec("empty", ProgramType.Xdp)));
