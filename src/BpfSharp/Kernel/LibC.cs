@@ -55,6 +55,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Mount(string source, string target, string fileSystemType, nuint flags, nint data);
 
+    [LibraryImport(Library, EntryPoint = "clock_gettime", SetLastError = true)]
+    internal static partial int ClockGetTime(int clock, TimeSpec* time);
+
     [LibraryImport(Library, EntryPoint = "getpagesize")]
     internal static partial int GetPageSize();
 
@@ -78,6 +81,7 @@ internal static unsafe partial class LibC
 
     internal const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000;
     internal const int F_DUPFD_CLOEXEC = 1030;
+    internal const int CLOCK_REALTIME = 0, CLOCK_BOOTTIME = 7;
     internal const int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2;
     internal const int MAP_SHARED = 1, MAP_PRIVATE = 2;
     internal const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
@@ -92,4 +96,11 @@ internal struct EpollEvent
 {
     public uint Events;
     public ulong Data;
+}
+
+/// <summary><c>struct timespec</c> on 64-bit Linux.</summary>
+internal struct TimeSpec
+{
+    public long Seconds;
+    public long Nanoseconds;
 }

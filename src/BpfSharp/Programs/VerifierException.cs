@@ -1,0 +1,55 @@
+using BpfSharp.Kernel;
+
+namespace BpfSharp.Programs;
+
+/// <summary>
+/// The verifier rejected a program. The message names the problem (the log's last meaningful
+/// lines, such as <c>R0 !read_ok</c>); <see cref="Log"/> holds the whole verifier log.
+/// </summary>
+public sealed class VerifierException : BpfException
+{
+    /// <summary>Creates the exception for a rejected program.</summary>
+    /// <param name="programName">The name of the program that was rejected.</param>
+    /// <param name="errno">The error <c>BPF_PROG_LOAD</c> returned (usually EACCES or EINVAL).</param>
+    /// <param name="log">The whole verifier log.</param>
+    /// <param name="logTruncated">True when the log did not fit in the largest buffer allowed.</param>
+    public VerifierException(string programName, Errno errno, string log, bool logTruncated)
+        : this(programName, errno, log, logTruncated, VerifierLog.Analyze(log))
+    {
+    }
+
+    private VerifierException(string programName, Errno errno, string log, bool logTruncated, VerifierLog.Analysis analysis)
+        : base(BpfCommands.Name(BpfCommand.ProgLoad), errno, $"loading program '{programName}'", Describe(analysis, logTruncated))
+    {
+        ProgramName = programName;
+        Log = log;
+        LogTruncated = logTruncated;
+        InstructionIndex = analysis.InstructionIndex;
+        Problem = analysis.Problem;
+    }
+
+    /// <summary>The name of the rejected program.</summary>
+    public string ProgramName { get; }
+
+    /// <summary>The whole verifier log.</summary>
+    public string Log { get; }
+
+    /// <summary>True when the log was cut off because it did not fit in the largest buffer allowed.</summary>
+    public bool LogTruncated { get; }
+
+    /// <summary>
+    /// The instruction the verifier stopped at, numbered as the verifier numbers them (8-byte
+    /// slots: a 64-bit immediate load counts as two), or null when the log does not say.
+    /// </summary>
+    public int? InstructionIndex { get; }
+
+    /// <summary>The verifier's own words for the problem (the log's last meaningful lines).</summary>
+    public string Problem { get; }
+
+    private static string Describe(VerifierLog.Analysis analysis, bool logTruncated)
+    {
+        string where = analysis.InstructionIndex is int index ? $" at instruction {index}" : "";
+        string truncated = logTruncated ? " (the log was truncated)" : "";
+        return $"the verifier rejected the program{where}: {analysis.Problem}; the whole log is in VerifierException.Log{truncated}";
+    }
+}
