@@ -71,6 +71,10 @@ public sealed class Assembler
         return this;
     }
 
+    /// <summary><c>dst = constant</c> (64-bit, sign-extended from 32 bits).</summary>
+    // An int overload keeps Mov(reg, 0) unambiguous: a literal 0 also converts to Register.
+    public Assembler Mov(Register dst, int constant) => Emit(Instruction.Move64(dst, constant));
+
     /// <summary><c>dst = constant</c>: a 64-bit move of an immediate when it fits in 32 signed bits, else an ld_imm64.</summary>
     public Assembler Mov(Register dst, long constant) =>
         Emit(constant is >= int.MinValue and <= int.MaxValue ? Instruction.Move64(dst, (int)constant) : Instruction.LoadImm64(dst, constant));
