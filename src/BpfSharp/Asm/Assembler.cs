@@ -244,7 +244,9 @@ public sealed class Assembler
                     string what = instruction.IsCall ? "calls" : instruction.IsLoadImm64 ? "loads the address of" : "jumps to";
                     throw new InvalidOperationException($"instruction {i} ({instruction}) {what} '{reference}', which is not a label of this program");
                 }
-                instruction = WithDistance(instruction, slots[target] - slots[i + 1], i);
+                // Distances count from the slot after the instruction's first slot, also for a
+                // two-slot ld_imm64 of a function: the kernel finds its target at i + imm + 1.
+                instruction = WithDistance(instruction, slots[target] - slots[i] - 1, i);
             }
             resolved[i] = instruction;
         }

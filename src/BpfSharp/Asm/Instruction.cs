@@ -100,8 +100,10 @@ public readonly partial record struct Instruction
     public bool IsBranch => IsJumpClass && JumpOperation is not (JumpOperation.Call or JumpOperation.Exit);
 
     /// <summary>
-    /// For branches, subprogram calls and <c>BPF_PSEUDO_FUNC</c> loads: the distance in slots from the
-    /// next instruction to the target (the offset, or the immediate for gotol, calls and function loads).
+    /// For branches, subprogram calls and <c>BPF_PSEUDO_FUNC</c> loads: the distance in slots to the
+    /// target from the slot after this instruction's first slot (the offset, or the immediate for
+    /// gotol, calls and function loads). For the two-slot function load that is its second slot, as
+    /// the kernel computes the target as <c>index + imm + 1</c>.
     /// </summary>
     /// <exception cref="InvalidOperationException">The instruction has no relative target.</exception>
     public int RelativeTarget

@@ -185,7 +185,7 @@ public readonly partial record struct Instruction
     /// <summary>Calls a helper function: <c>call id</c>.</summary>
     public static Instruction Call(HelperFunction helper) => new() { OpCode = OpCodes.Call, Constant = (int)helper };
 
-    /// <summary>Calls a BPF subprogram whose entry is <paramref name="relativeOffset"/> slots after the next instruction (<c>BPF_PSEUDO_CALL</c>).</summary>
+    /// <summary>Calls a BPF subprogram whose entry is <paramref name="relativeOffset"/> slots after the call's own slot plus one (<c>BPF_PSEUDO_CALL</c>).</summary>
     public static Instruction CallSubprogram(int relativeOffset) =>
         new() { OpCode = OpCodes.Call, Src = (Register)CallSource.Subprogram, Constant = relativeOffset };
 

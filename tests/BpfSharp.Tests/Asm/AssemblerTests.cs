@@ -60,7 +60,7 @@ public sealed class AssemblerTests
         Assert.Equal("twice", program[3].Symbol);
         Assert.Equal(-3, program[6].Offset); // slot 7 back to slot 4
         Assert.Equal(PseudoSource.Function, program[7].PseudoSource);
-        Assert.Equal(-6, program[7].Constant); // slot 9 back to slot 3
+        Assert.Equal(-5, program[7].Constant); // from slot 7 (the ld_imm64's first slot) + 1 back to slot 3
         Assert.Equal("call 1", Disassembler.Format(call));
     }
 
