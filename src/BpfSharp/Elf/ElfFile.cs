@@ -274,6 +274,10 @@ public sealed class ElfFile : IDisposable
             {
                 throw new ElfException($"e_shentsize is {shentsize}, not the {SectionHeaderSize} bytes of an ELF64 section header", 58);
             }
+            if (!d.Contains(shoff, SectionHeaderSize))
+            {
+                throw new ElfException($"the section header table at 0x{shoff:x} starts past the end of the 0x{d.Length:x}-byte file", 40);
+            }
             if (shnum == 0)
             {
                 sectionCount = d.U64(shoff + 32, "section header 0 (extended section count)");

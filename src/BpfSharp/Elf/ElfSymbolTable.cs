@@ -80,9 +80,10 @@ public sealed class ElfSymbolTable : IReadOnlyList<ElfSymbol>
     public bool TryFind(string name, out ElfSymbol symbol)
     {
         ArgumentNullException.ThrowIfNull(name);
+        byte[] encoded = System.Text.Encoding.UTF8.GetBytes(name);
         for (int i = 0; i < Count; i++)
         {
-            if (_names.Equals(NameOffset(i), name))
+            if (_names.GetBytes(NameOffset(i)).SequenceEqual(encoded))
             {
                 symbol = Get(i, resolveName: false) with { Name = name };
                 return true;

@@ -203,6 +203,51 @@ public sealed partial class ElfFileTests
     }
 
     [Fact]
+    public void RelaSectionsOfLsMatchLlvmReadelf()
+    {
+        using ElfFile elf = ElfFile.Open("/bin/ls");
+        var expected = new Dictionary<string, List<(ulong Offset, ulong Info, long Addend)>>();
+        List<(ulong, ulong, long)>? current = null;
+        foreach (string line in ExternalTool.Run(Readelf, "-r", "-W", "/bin/ls").Split('\n'))
+        {
+            Match header = RelocationHeader().Match(line);
+            if (header.Success)
+            {
+                current = expected[header.Groups[1].Value] = [];
+                continue;
+            }
+            Match entry = RelaLine().Match(line);
+            if (entry.Success && current is not null)
+            {
+                // The tail is "value name + addend" (or "- addend") with a symbol, else just the addend.
+                string tail = entry.Groups[3].Value.Trim();
+                Match withSymbol = RelaSymbolTail().Match(tail);
+                long addend = withSymbol.Success
+                    ? (withSymbol.Groups[1].Value == "-" ? -1 : 1) * Convert.ToInt64(withSymbol.Groups[2].Value, 16)
+                    : tail.StartsWith('-') ? -Convert.ToInt64(tail[1..], 16) : Convert.ToInt64(tail, 16);
+                current.Add((Convert.ToUInt64(entry.Groups[1].Value, 16), Convert.ToUInt64(entry.Groups[2].Value, 16), addend));
+            }
+        }
+        List<ElfRelocationSection> sections = elf.RelocationSections.ToList();
+        Assert.NotEmpty(sections);
+        Assert.Equal(expected.Keys.Order(), sections.Select(s => s.Section.Name).Order());
+        foreach (ElfRelocationSection relocations in sections)
+        {
+            Assert.True(relocations.HasAddends);
+            Assert.Equal(elf.DynamicSymbolTable!.Section.Index, (int)relocations.SymbolTableIndex);
+            List<(ulong Offset, ulong Info, long Addend)> entries = expected[relocations.Section.Name];
+            Assert.Equal(entries.Count, relocations.Count);
+            for (int i = 0; i < entries.Count; i++)
+            {
+                Assert.Equal(entries[i].Offset, relocations[i].Offset);
+                Assert.Equal(entries[i].Info >> 32, relocations[i].SymbolIndex);
+                Assert.Equal(entries[i].Info & 0xffffffff, relocations[i].Type);
+                Assert.Equal(entries[i].Addend, relocations[i].Addend);
+            }
+        }
+    }
+
+    [Fact]
     public void ReadAndOpenGiveTheSameView()
     {
         using ElfFile mapped = ElfFile.Open("/bin/ls");
@@ -274,13 +319,15 @@ public sealed partial class ElfFileTests
         }
     }
 
-    [Fact]
-    public void RandomMutationsFailCleanly()
+    [Theory]
+    [InlineData("subprograms", 4000)]
+    [InlineData("/bin/ls", 600)]
+    public void RandomMutationsFailCleanly(string file, int trials)
     {
-        byte[] original = File.ReadAllBytes(TestPrograms.Path("subprograms"));
+        byte[] original = File.ReadAllBytes(file.StartsWith('/') ? file : TestPrograms.Path(file));
         var random = new Random(42);
         var clock = Stopwatch.StartNew();
-        for (int trial = 0; trial < 4000; trial++)
+        for (int trial = 0; trial < trials; trial++)
         {
             byte[] image = (byte[])original.Clone();
             int mutations = 1 + random.Next(8);
@@ -399,4 +446,10 @@ public sealed partial class ElfFileTests
 
     [GeneratedRegex(@"^([0-9a-f]{16})\s+([0-9a-f]{16})\s+\S+\s+[0-9a-f]{16}\s+(.*)$")]
     private static partial Regex RelocationLine();
+
+    [GeneratedRegex(@"^([0-9a-f]{16})\s+([0-9a-f]{16})\s+\S+\s+(.*)$")]
+    private static partial Regex RelaLine();
+
+    [GeneratedRegex(@"^[0-9a-f]{16} .* ([+-]) ([0-9a-f]+)$")]
+    private static partial Regex RelaSymbolTail();
 }
