@@ -8,6 +8,17 @@ public static class ExternalTool
     /// <summary>Runs <paramref name="tool"/> with <paramref name="arguments"/>; fails the test with its stderr when it fails or is missing.</summary>
     public static string Run(string tool, params string[] arguments)
     {
+        (int exitCode, string output, string error) = Execute(tool, arguments);
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"{tool} {string.Join(' ', arguments)} exited with {exitCode}: {error}");
+        }
+        return output;
+    }
+
+    /// <summary>Runs <paramref name="tool"/> and returns its exit code, standard output and standard error.</summary>
+    public static (int ExitCode, string Output, string Error) Execute(string tool, params string[] arguments)
+    {
         var start = new ProcessStartInfo(tool)
         {
             RedirectStandardOutput = true,
@@ -36,11 +47,7 @@ public static class ExternalTool
                 process.Kill(entireProcessTree: true);
                 throw new TimeoutException($"{tool} {string.Join(' ', arguments)} did not finish within 60 s");
             }
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"{tool} {string.Join(' ', arguments)} exited with {process.ExitCode}: {error.Result}");
-            }
-            return output.Result;
+            return (process.ExitCode, output.Result, error.Result);
         }
     }
 }
