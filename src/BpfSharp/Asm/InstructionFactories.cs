@@ -21,12 +21,18 @@ public readonly partial record struct Instruction
         Alu(InstructionClass.Alu, operation, dst, src);
 
     /// <summary>Signed division or modulo (v4): <c>dst s/= src</c> or <c>dst s%= src</c>, 64 or 32 bits.</summary>
-    public static Instruction SignedAlu(AluOperation operation, Register dst, Register src, bool wide = true) =>
-        CheckSigned(operation) with { OpCode = OpCodes.Compose(Width(wide), operation, OperandSource.Register), Dst = CheckRegister(dst), Src = CheckRegister(src), Offset = 1 };
+    public static Instruction SignedAlu(AluOperation operation, Register dst, Register src, bool wide = true)
+    {
+        CheckSigned(operation);
+        return new() { OpCode = OpCodes.Compose(Width(wide), operation, OperandSource.Register), Dst = CheckRegister(dst), Src = CheckRegister(src), Offset = 1 };
+    }
 
     /// <summary>Signed division or modulo by an immediate (v4): <c>dst s/= constant</c>, 64 or 32 bits.</summary>
-    public static Instruction SignedAlu(AluOperation operation, Register dst, int constant, bool wide = true) =>
-        CheckSigned(operation) with { OpCode = OpCodes.Compose(Width(wide), operation, OperandSource.Constant), Dst = CheckRegister(dst), Constant = constant, Offset = 1 };
+    public static Instruction SignedAlu(AluOperation operation, Register dst, int constant, bool wide = true)
+    {
+        CheckSigned(operation);
+        return new() { OpCode = OpCodes.Compose(Width(wide), operation, OperandSource.Constant), Dst = CheckRegister(dst), Constant = constant, Offset = 1 };
+    }
 
     /// <summary><c>dst = constant</c> (64-bit, sign-extended from 32 bits).</summary>
     public static Instruction Move64(Register dst, int constant) => Alu64(AluOperation.Move, dst, constant);
@@ -219,10 +225,13 @@ public readonly partial record struct Instruction
         }
     }
 
-    private static Instruction CheckSigned(AluOperation operation) =>
-        operation is AluOperation.Div or AluOperation.Mod
-            ? default
-            : throw new ArgumentOutOfRangeException(nameof(operation), operation, "only Div and Mod have signed forms");
+    private static void CheckSigned(AluOperation operation)
+    {
+        if (operation is not (AluOperation.Div or AluOperation.Mod))
+        {
+            throw new ArgumentOutOfRangeException(nameof(operation), operation, "only Div and Mod have signed forms");
+        }
+    }
 
     private static Instruction Jump(InstructionClass @class, JumpOperation operation, Register dst, int constant, short offset)
     {

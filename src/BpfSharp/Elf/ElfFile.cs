@@ -155,7 +155,7 @@ public sealed class ElfFile : IDisposable
         {
             throw new ElfException($"{section} is not a relocation section but {section.Type}", (long)section.Offset);
         }
-        return new ElfRelocationSection(section, Header.IsLittleEndian == false);
+        return new ElfRelocationSection(section, bigEndian: !Header.IsLittleEndian);
     }
 
     /// <summary>The notes in a SHT_NOTE section.</summary>
