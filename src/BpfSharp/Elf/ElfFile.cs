@@ -200,8 +200,6 @@ public sealed class ElfFile : IDisposable
     /// <summary>Releases the file mapping, if the reader was opened from a path with <see cref="Open"/>.</summary>
     public void Dispose() => _owner?.Dispose();
 
-    internal ElfData Data => _data;
-
     private ElfSymbolTable? FindSymbolTable(ElfSectionType type)
     {
         foreach (ElfSection section in _sections)

@@ -49,7 +49,7 @@ public readonly struct ElfStringTable
     }
 
     /// <summary>Whether the string at <paramref name="offset"/> equals <paramref name="value"/>, without allocating.</summary>
-    public bool Equals(uint offset, string value)
+    public bool StringEquals(uint offset, string value)
     {
         ArgumentNullException.ThrowIfNull(value);
         ReadOnlySpan<byte> bytes = GetBytes(offset);

@@ -162,6 +162,10 @@ public sealed partial class ElfFileTests
         ElfRelocationSection relocations = Assert.Single(elf.RelocationSections, r => r.Section.Name == ".relxdp");
         ElfRelocation relocation = Assert.Single(relocations);
         Assert.Equal("runs", elf.SymbolTable![(int)relocation.SymbolIndex].Name);
+        uint nameOffset = BitConverter.ToUInt32(elf.SymbolTable.Section.Data.Span[((int)relocation.SymbolIndex * 24)..]);
+        Assert.True(elf.SymbolTable.Names.StringEquals(nameOffset, "runs"));
+        Assert.False(elf.SymbolTable.Names.StringEquals(nameOffset, "run"));
+        Assert.Throws<ElfException>(() => elf.SymbolTable.Names.GetString(uint.MaxValue));
         Assert.True(elf.TryGetSection("xdp", out ElfSection xdp));
         Assert.Equal(xdp.Index, (int)relocations.TargetSectionIndex);
     }
