@@ -10,5 +10,6 @@ internal static class CommandCatalog
         yield return VersionCommand.Create();
         yield return TracePipeCommand.Create();
         yield return FeatureCommand.Create();
+        yield return DisasmCommand.Create();
     }
 }

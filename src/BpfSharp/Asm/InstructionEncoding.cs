@@ -28,7 +28,17 @@ public static class InstructionEncoding
     {
         if ((byte)instruction.Dst > 15 || (byte)instruction.Src > 15)
         {
-            throw new ArgumentException($"register out of range in {instruction}", nameof(instruction));
+            throw new ArgumentException($"register out of range in opcode 0x{instruction.OpCode:x2} (dst {(byte)instruction.Dst}, src {(byte)instruction.Src}): BPF has 16 register numbers", nameof(instruction));
+        }
+        // Only ld_imm64 holds 64 bits; elsewhere accept the signed or the unsigned view of 32 bits
+        // and refuse anything wider rather than silently dropping its high half.
+        if (!instruction.IsLoadImm64 && instruction.Constant is < int.MinValue or > uint.MaxValue)
+        {
+            throw new ArgumentException($"the immediate {instruction.Constant} of opcode 0x{instruction.OpCode:x2} does not fit in 32 bits", nameof(instruction));
+        }
+        if (destination.Length < instruction.Slots * SlotSize)
+        {
+            throw new ArgumentException($"{destination.Length} bytes cannot hold a {instruction.Slots * SlotSize}-byte instruction", nameof(destination));
         }
         destination[0] = instruction.OpCode;
         destination[1] = (byte)((byte)instruction.Dst | (byte)instruction.Src << 4);
@@ -62,7 +72,8 @@ public static class InstructionEncoding
         return instructions;
     }
 
-    /// <summary>Decodes the instruction at the start of <paramref name="bytes"/>.</summary>
+    /// <summary>Decodes the instruction at the start of <paramref name="bytes"/>; <paramref name="size"/> is its length (8 or 16).</summary>
+    /// <exception cref="FormatException">The bytes are truncated, or an ld_imm64's second slot is malformed.</exception>
     public static Instruction Decode(ReadOnlySpan<byte> bytes, out int size)
     {
         if (bytes.Length < SlotSize)
@@ -77,6 +88,12 @@ public static class InstructionEncoding
             if (bytes.Length < 2 * SlotSize)
             {
                 throw new FormatException("truncated ld_imm64: its second slot is missing");
+            }
+            // The kernel rejects a second slot with anything but the high immediate set; so do we,
+            // since such bytes are not an ld_imm64 but corruption.
+            if (bytes[8] != 0 || bytes[9] != 0 || bytes[10] != 0 || bytes[11] != 0)
+            {
+                throw new FormatException("malformed ld_imm64: its second slot has a nonzero opcode, register or offset");
             }
             long high = BinaryPrimitives.ReadInt32LittleEndian(bytes[12..]);
             constant = (long)((ulong)(uint)constant | (ulong)high << 32);
