@@ -26,7 +26,9 @@ public sealed class BtfCWriter
     private const byte StateDefining = 4;      // struct/union dependencies being written
     private const byte StateTypedefPending = 8;
     private const byte StateEnumInlined = 16;  // anonymous enum already written once
-    private const int MaximumNesting = 2048;
+    private const int MaximumNesting = BtfSpec.MaximumNestingDepth;
+    // Gaps wider than this are not layout but corruption; filling them would write millions of lines.
+    private const long MaximumPaddingBits = 64 * 1024 * 8;
 
     private readonly BtfSpec _spec;
     private readonly Utf8Sink _out;
@@ -469,6 +471,10 @@ public sealed class BtfCWriter
     // Unnamed bitfields fill a gap exactly without changing the struct's alignment.
     private void WritePadding(long from, long to, int indent)
     {
+        if (to - from > MaximumPaddingBits)
+        {
+            throw new BtfException($"BTF struct layout has a gap of {(to - from) / 8} bytes between bit {from} and bit {to}, too wide to be real layout (corrupt offsets or size?)");
+        }
         while (from < to)
         {
             long remaining = to - from;
@@ -574,6 +580,8 @@ public sealed class BtfCWriter
 
     private void WriteDeclaration(int typeId, ReadOnlySpan<byte> name, int indent, uint ownName = 0)
     {
+        // Inline anonymous types recurse through here; bound it for corrupt BTF.
+        Enter(typeId);
         int start = _chain.Count;
         int qualifiers = 0;
         int id = typeId;
@@ -642,6 +650,7 @@ public sealed class BtfCWriter
             WriteDeclarator(start, end - start, name, indent);
         }
         _chain.RemoveRange(start, _chain.Count - start);
+        _depth--;
     }
 
     // The declarator for operators chain[start .. start+count) applied outermost first, written

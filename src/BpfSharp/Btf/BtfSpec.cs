@@ -25,6 +25,9 @@ public sealed class BtfSpec
     // that a cycle in corrupt BTF ends in an exception, not a hang. Real C types never come near.
     internal const int MaximumReferenceDepth = 64;
 
+    // Structs inside structs, by value: real kernels stay far below this; it keeps recursion off the stack limit.
+    internal const int MaximumNestingDepth = 256;
+
     private readonly ReadOnlyMemory<byte> _blob;
     private readonly int _typesStart;
     private readonly int _typesEnd;
@@ -488,6 +491,18 @@ public sealed class BtfSpec
     /// <exception cref="BtfException">The type has no size (void, a function, a forward declaration) or the BTF is corrupt.</exception>
     public long SizeOf(int id)
     {
+        try
+        {
+            return SizeOfUnchecked(id);
+        }
+        catch (OverflowException)
+        {
+            throw new BtfException($"BTF type {id}: its size does not fit in 64 bits");
+        }
+    }
+
+    private long SizeOfUnchecked(int id)
+    {
         long multiplier = 1;
         BtfType type = this[id];
         for (int depth = 0; depth < MaximumReferenceDepth; depth++)
@@ -521,9 +536,9 @@ public sealed class BtfSpec
 
     private int AlignOf(int id, int depth)
     {
-        if (depth > MaximumReferenceDepth)
+        if (depth > MaximumNestingDepth)
         {
-            throw new BtfException($"BTF type {id}: more than {MaximumReferenceDepth} nested types while computing alignment (a reference cycle?)");
+            throw new BtfException($"BTF type {id}: more than {MaximumNestingDepth} nested types while computing alignment (a reference cycle?)");
         }
         BtfType type = this[id];
         switch (type.Kind)
