@@ -33,13 +33,17 @@ public sealed class BtfSpec
     private readonly int _typesEnd;
     private readonly int _stringsStart;
     private readonly int _stringsLength;
+    // Record offsets of this spec's types; only the first _typeCount entries are used (the
+    // array is sized by an estimate and not shrunk, which would copy it once more).
     private readonly int[] _typeOffsets;
+    private readonly int _typeCount;
     private readonly uint _firstStringOffset;
     private NameIndex? _nameIndex;
     private int _pointerSize;
 
-    private BtfSpec(ReadOnlyMemory<byte> blob, BtfSpec? baseSpec, int typesStart, int typesEnd, int stringsStart, int stringsLength, int[] typeOffsets)
+    private BtfSpec(ReadOnlyMemory<byte> blob, BtfSpec? baseSpec, int typesStart, int typesEnd, int stringsStart, int stringsLength, int[] typeOffsets, int typeCount)
     {
+        _typeCount = typeCount;
         _blob = blob;
         Base = baseSpec;
         _typesStart = typesStart;
@@ -61,10 +65,10 @@ public sealed class BtfSpec
     public int FirstTypeId { get; }
 
     /// <summary>One past the largest valid type id (types of the base included).</summary>
-    public int TypeIdLimit => FirstTypeId + _typeOffsets.Length;
+    public int TypeIdLimit => FirstTypeId + _typeCount;
 
     /// <summary>How many types this spec itself defines (not counting void or the base's types).</summary>
-    public int OwnTypeCount => _typeOffsets.Length;
+    public int OwnTypeCount => _typeCount;
 
     /// <summary>Length in bytes of this spec's own string table.</summary>
     public int StringTableLength => _stringsLength;
@@ -89,7 +93,7 @@ public sealed class BtfSpec
         if (id >= FirstTypeId)
         {
             int index = id - FirstTypeId;
-            if ((uint)index < (uint)_typeOffsets.Length)
+            if ((uint)index < (uint)_typeCount)
             {
                 type = new BtfType(this, id, _typeOffsets[index]);
                 return true;
@@ -190,8 +194,8 @@ public sealed class BtfSpec
         {
             throw new BtfException("BTF string section must end with a NUL byte");
         }
-        int[] offsets = IndexTypes(data, (int)typesStart, (int)typesEnd, baseSpec?.TypeIdLimit ?? 1);
-        return new BtfSpec(blob, baseSpec, (int)typesStart, (int)typesEnd, (int)stringsStart, (int)stringLength, offsets);
+        int[] offsets = IndexTypes(data, (int)typesStart, (int)typesEnd, baseSpec?.TypeIdLimit ?? 1, out int count);
+        return new BtfSpec(blob, baseSpec, (int)typesStart, (int)typesEnd, (int)stringsStart, (int)stringLength, offsets, count);
     }
 
     /// <summary>Reads and parses a raw BTF file such as <c>/sys/kernel/btf/vmlinux</c>.</summary>
@@ -235,40 +239,37 @@ public sealed class BtfSpec
     }
 
     // The one pass: validates each record's extent and kind, and remembers where it starts.
-    private static int[] IndexTypes(ReadOnlySpan<byte> data, int start, int end, int firstId)
+    private static int[] IndexTypes(ReadOnlySpan<byte> data, int start, int end, int firstId, out int count)
     {
-        // Most kernel types carry trailing records; 24 bytes a type is a close lower estimate.
+        // Kernel BTF averages about 25 bytes a type (records plus members); sizing by 24 avoids growing.
         var offsets = new int[Math.Max(16, (end - start) / 24)];
-        int count = 0;
+        int found = 0;
         ref byte origin = ref MemoryMarshal.GetReference(data);
         int position = start;
         while (position < end)
         {
             if (end - position < TypeRecordLength)
             {
-                throw new BtfException($"BTF type {firstId + count} at byte {position} is truncated: the type section ends at byte {end}");
+                throw new BtfException($"BTF type {firstId + found} at byte {position} is truncated: the type section ends at byte {end}");
             }
             uint info = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref origin, position + 4));
             int trailing = TrailingLength((BtfKind)((info >> 24) & 0x1f), info & 0xffff);
             if (trailing < 0 || (info >> 24 & 0x1f) != (info >> 24 & 0x7f))
             {
-                throw new BtfException($"BTF type {firstId + count} has unknown kind {(info >> 24) & 0x7f}");
+                throw new BtfException($"BTF type {firstId + found} has unknown kind {(info >> 24) & 0x7f}");
             }
             if (trailing > end - position - TypeRecordLength)
             {
-                throw new BtfException($"BTF type {firstId + count} ({KindName((BtfKind)((info >> 24) & 0x1f))}) at byte {position} is truncated: its {trailing} bytes of members run past the type section");
+                throw new BtfException($"BTF type {firstId + found} ({KindName((BtfKind)((info >> 24) & 0x1f))}) at byte {position} is truncated: its {trailing} bytes of members run past the type section");
             }
-            if (count == offsets.Length)
+            if (found == offsets.Length)
             {
-                Array.Resize(ref offsets, offsets.Length * 2);
+                Array.Resize(ref offsets, offsets.Length + offsets.Length / 2);
             }
-            offsets[count++] = position;
+            offsets[found++] = position;
             position += TypeRecordLength + trailing;
         }
-        if (count != offsets.Length)
-        {
-            Array.Resize(ref offsets, count);
-        }
+        count = found;
         return offsets;
     }
 
@@ -605,7 +606,7 @@ public sealed class BtfSpec
         internal NameIndex(BtfSpec spec)
         {
             _spec = spec;
-            int count = spec._typeOffsets.Length;
+            int count = spec._typeCount;
             int bucketCount = (int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count));
             _buckets = new int[bucketCount];
             _buckets.AsSpan().Fill(-1);

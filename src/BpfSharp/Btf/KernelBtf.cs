@@ -104,6 +104,7 @@ public static class KernelBtf
             {
                 return null;
             }
+            // MAP_PRIVATE: the kernel refuses shared mappings of its BTF.
             nint address = LibC.Mmap(0, (nuint)length, LibC.PROT_READ, LibC.MAP_PRIVATE, fd, 0);
             if (address == -1)
             {
