@@ -403,7 +403,7 @@ public sealed class BtfCWriter
             return;
         }
         _out.Write(" {\n"u8);
-        bool packed = Alignment(type.Id, 0) == 1 && IsPacked(type);
+        bool packed = _spec.IsPacked(type, 0, _alignment, out _);
         long position = 0;
         long end = 0;
         foreach (BtfMember member in members)
@@ -447,8 +447,6 @@ public sealed class BtfCWriter
         _out.Indent(indent);
         _out.Write(packed ? "} __attribute__((packed))"u8 : "}"u8);
     }
-
-    private bool IsPacked(BtfType type) => _spec.IsPacked(type.Id);
 
     // Where a C compiler would put the member after the previous one ended at bit 'position'.
     private long NaturalPlacement(long position, int typeId, int bitfieldSize, bool packed)
@@ -507,19 +505,7 @@ public sealed class BtfCWriter
 
     private static long RoundUp(long value, long alignment) => alignment <= 1 ? value : (value + alignment - 1) / alignment * alignment;
 
-    private int Alignment(int id, int depth)
-    {
-        if ((uint)id < (uint)_alignment.Length && _alignment[id] != 0)
-        {
-            return _alignment[id];
-        }
-        int alignment = _spec.AlignOf(id);
-        if ((uint)id < (uint)_alignment.Length)
-        {
-            _alignment[id] = alignment;
-        }
-        return alignment;
-    }
+    private int Alignment(int id, int depth) => _spec.AlignOf(id, depth, _alignment);
 
     private void WriteEnum(BtfType type, int indent)
     {

@@ -533,40 +533,47 @@ public sealed class BtfSpec
     /// The alignment in bytes of type <paramref name="id"/>: what a C compiler for the BTF's target
     /// would use (1 for a struct whose member offsets show it is packed).
     /// </summary>
-    public int AlignOf(int id) => AlignOf(id, 0);
+    public int AlignOf(int id) => AlignOf(id, 0, null);
 
-    private int AlignOf(int id, int depth)
+    // 'cache' (indexed by type id, 0 = not computed) lets the C writer, which asks for every
+    // struct, avoid walking shared member types again and again.
+    internal int AlignOf(int id, int depth, int[]? cache)
     {
+        if (cache is not null && (uint)id < (uint)cache.Length && cache[id] != 0)
+        {
+            return cache[id];
+        }
         if (depth > MaximumNestingDepth)
         {
             throw new BtfException($"BTF type {id}: more than {MaximumNestingDepth} nested types while computing alignment (a reference cycle?)");
         }
         BtfType type = this[id];
+        int alignment;
         switch (type.Kind)
         {
             case BtfKind.Int or BtfKind.Enum or BtfKind.Enum64 or BtfKind.Float:
-                return (int)Math.Clamp(type.Size, 1, (uint)PointerSize);
+                alignment = (int)Math.Clamp(type.Size, 1, (uint)PointerSize);
+                break;
             case BtfKind.Pointer:
-                return PointerSize;
+                alignment = PointerSize;
+                break;
             case BtfKind.Array:
-                return AlignOf(type.Array.ElementTypeId, depth + 1);
+                alignment = AlignOf(type.Array.ElementTypeId, depth + 1, cache);
+                break;
             case BtfKind.Typedef or BtfKind.Const or BtfKind.Volatile or BtfKind.Restrict or BtfKind.TypeTag:
-                return AlignOf(type.ReferencedTypeId, depth + 1);
+                alignment = AlignOf(type.ReferencedTypeId, depth + 1, cache);
+                break;
             case BtfKind.Struct or BtfKind.Union:
-                int alignment = 1;
-                foreach (BtfMember member in type.Members)
-                {
-                    int memberAlignment = AlignOf(member.TypeId, depth + 1);
-                    if (member.BitfieldSize == 0 && member.BitOffset % (8 * (uint)memberAlignment) != 0)
-                    {
-                        return 1;
-                    }
-                    alignment = Math.Max(alignment, memberAlignment);
-                }
-                return type.Size % (uint)alignment != 0 ? 1 : alignment;
+                alignment = IsPacked(type, depth, cache, out int natural) ? 1 : natural;
+                break;
             default:
                 throw new BtfException($"BTF type {id} ({type.Describe()}) has no alignment");
         }
+        if (cache is not null && (uint)id < (uint)cache.Length)
+        {
+            cache[id] = alignment;
+        }
+        return alignment;
     }
 
     /// <summary>
@@ -576,21 +583,22 @@ public sealed class BtfSpec
     public bool IsPacked(int id)
     {
         BtfType type = this[id];
-        if (type.Kind is not (BtfKind.Struct or BtfKind.Union))
-        {
-            return false;
-        }
-        int alignment = 1;
+        return type.Kind is BtfKind.Struct or BtfKind.Union && IsPacked(type, 0, null, out _);
+    }
+
+    internal bool IsPacked(BtfType type, int depth, int[]? cache, out int naturalAlignment)
+    {
+        naturalAlignment = 1;
         foreach (BtfMember member in type.Members)
         {
-            int memberAlignment = AlignOf(member.TypeId);
+            int memberAlignment = AlignOf(member.TypeId, depth + 1, cache);
             if (member.BitfieldSize == 0 && member.BitOffset % (8 * (uint)memberAlignment) != 0)
             {
                 return true;
             }
-            alignment = Math.Max(alignment, memberAlignment);
+            naturalAlignment = Math.Max(naturalAlignment, memberAlignment);
         }
-        return type.Size % (uint)alignment != 0;
+        return type.Size % (uint)naturalAlignment != 0;
     }
 
     /// <summary>Type <paramref name="id"/> as a C declaration of <paramref name="name"/> (or as an abstract type when it is empty): <c>struct task_struct *</c>, <c>int (*handler)(void *)</c>.</summary>
