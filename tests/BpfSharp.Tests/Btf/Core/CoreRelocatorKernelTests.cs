@@ -128,4 +128,30 @@ public sealed class CoreRelocatorKernelTests(ITestOutputHelper output)
         Assert.Equal((uint)KernelEnumerator("pid_type", "PIDTYPE_SID"), Field(12));
         Assert.Equal(1u, Field(13));
     }
+
+    [KernelFact]
+    public void Reachable_poisoned_instruction_fails_verification_there()
+    {
+        var local = new CoreTestBtf();
+        int task = local.Struct("task_struct", 4, CoreTestBtf.M("bpfsharp_no_such_field", local.Int, 0));
+        List<Instruction> code =
+        [
+            Instruction.Move64(Register.R0, 0),
+            Instruction.LoadMemory(AccessSize.Word, Register.R2, Register.R1, 0),
+            Instruction.Exit(),
+        ];
+        CoreRelocationReport report = CoreRelocator.Apply(code, [new BtfCoreRelocation(1, task, "0:0", BtfCoreRelocationKind.FieldByteOffset)],
+            local.Spec, CoreTarget.Running, "syscall");
+        Assert.Equal(1, report.PoisonedCount);
+        var error = Assert.Throws<VerifierException>(() => Program.Load(new ProgramSpec
+        {
+            Name = "core_poisoned",
+            Type = ProgramType.Syscall,
+            Flags = ProgramFlags.Sleepable,
+            Instructions = code,
+            License = "GPL",
+        }).Dispose());
+        Assert.Contains("unknown#195896080", error.Log);
+        Assert.Equal(1, error.InstructionIndex);
+    }
 }
