@@ -181,11 +181,13 @@ public sealed class CoreTarget
             _buckets = new int[bucketCount];
             _buckets.AsSpan().Fill(-1);
             _next = new int[count];
-            // From the highest id down, so that every chain lists the lowest id first.
+            // From the highest id down, so that every chain lists the lowest id first. Names are read
+            // straight from the records: this loop runs over every type of the kernel's BTF.
+            ReadOnlySpan<byte> data = spec.Data;
             for (int local = count - 1; local >= 0; local--)
             {
-                BtfType type = spec[spec.FirstTypeId + local];
-                ReadOnlySpan<byte> name = type.NameBytes;
+                uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(spec.OffsetOf(spec.FirstTypeId + local), 4));
+                ReadOnlySpan<byte> name = nameOffset == 0 ? default : spec.GetStringBytes(nameOffset);
                 if (name.IsEmpty)
                 {
                     _next[local] = -1;
