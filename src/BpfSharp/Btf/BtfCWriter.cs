@@ -774,15 +774,7 @@ public sealed class BtfCWriter
     {
         public bool Equals(uint x, uint y) => x == y || spec.GetStringBytes(x).SequenceEqual(spec.GetStringBytes(y));
 
-        public int GetHashCode(uint offset)
-        {
-            uint hash = 2166136261;
-            foreach (byte b in spec.GetStringBytes(offset))
-            {
-                hash = (hash ^ b) * 16777619;
-            }
-            return (int)hash;
-        }
+        public int GetHashCode(uint offset) => BtfSpec.HashName(spec.GetStringBytes(offset));
     }
 
     /// <summary>A buffered UTF-8 writer: names go from the BTF string table to the output as bytes.</summary>

@@ -27,6 +27,8 @@ public sealed class BtfFuzzTests
         byte[] badMagic = (byte[])blob.Clone();
         badMagic[0] = 0;
         Assert.Contains("magic", Assert.Throws<BtfException>(() => BtfSpec.Parse(badMagic)).Message);
+        byte[] elf = File.ReadAllBytes(TestPrograms.Path("btf_kinds"));
+        Assert.Contains("ELF object, not raw BTF", Assert.Throws<BtfException>(() => BtfSpec.Parse(elf)).Message);
         byte[] bigEndian = (byte[])blob.Clone();
         (bigEndian[0], bigEndian[1]) = (bigEndian[1], bigEndian[0]);
         Assert.Contains("big-endian", Assert.Throws<BtfException>(() => BtfSpec.Parse(bigEndian)).Message);
