@@ -88,6 +88,29 @@ public sealed class BtfFuzzTests
     }
 
     [Fact]
+    public void Corrupted_kernel_BTF_dumps_or_throws_BtfException_in_bounded_time()
+    {
+        byte[] original = KernelBtf.Vmlinux.RawData.ToArray();
+        var random = new Random(1123);
+        for (int round = 0; round < 25; round++)
+        {
+            byte[] blob = (byte[])original.Clone();
+            blob[BtfSpec.HeaderMinimumLength + random.Next(blob.Length - BtfSpec.HeaderMinimumLength)] = (byte)random.Next(256);
+            var timer = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                BtfSpec spec = BtfSpec.Parse(blob);
+                BtfCWriter.WriteHeader(spec, Stream.Null);
+                BtfRawWriter.Write(spec, TextWriter.Null);
+            }
+            catch (BtfException)
+            {
+            }
+            Assert.True(timer.Elapsed < TimeSpan.FromSeconds(20), $"round {round} took {timer.Elapsed}");
+        }
+    }
+
+    [Fact]
     public void Random_corruption_of_BTF_ext_only_throws_BtfException()
     {
         BtfSpec btf = BtfTestData.Spec("btf_core");
