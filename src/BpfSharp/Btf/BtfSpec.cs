@@ -29,8 +29,6 @@ public sealed class BtfSpec
     internal const int MaximumNestingDepth = 256;
 
     private readonly ReadOnlyMemory<byte> _blob;
-    private readonly int _typesStart;
-    private readonly int _typesEnd;
     private readonly int _stringsStart;
     private readonly int _stringsLength;
     // Record offsets of this spec's types; only the first _typeCount entries are used (the
@@ -41,13 +39,11 @@ public sealed class BtfSpec
     private NameIndex? _nameIndex;
     private int _pointerSize;
 
-    private BtfSpec(ReadOnlyMemory<byte> blob, BtfSpec? baseSpec, int typesStart, int typesEnd, int stringsStart, int stringsLength, int[] typeOffsets, int typeCount)
+    private BtfSpec(ReadOnlyMemory<byte> blob, BtfSpec? baseSpec, int stringsStart, int stringsLength, int[] typeOffsets, int typeCount)
     {
         _typeCount = typeCount;
         _blob = blob;
         Base = baseSpec;
-        _typesStart = typesStart;
-        _typesEnd = typesEnd;
         _stringsStart = stringsStart;
         _stringsLength = stringsLength;
         _typeOffsets = typeOffsets;
@@ -199,7 +195,7 @@ public sealed class BtfSpec
             throw new BtfException("BTF string section must end with a NUL byte");
         }
         int[] offsets = IndexTypes(data, (int)typesStart, (int)typesEnd, baseSpec?.TypeIdLimit ?? 1, out int count);
-        return new BtfSpec(blob, baseSpec, (int)typesStart, (int)typesEnd, (int)stringsStart, (int)stringLength, offsets, count);
+        return new BtfSpec(blob, baseSpec, (int)stringsStart, (int)stringLength, offsets, count);
     }
 
     /// <summary>Reads and parses a raw BTF file such as <c>/sys/kernel/btf/vmlinux</c>.</summary>
