@@ -21,7 +21,7 @@ internal static class BtfCommand
     {
         var source = new Argument<string[]>("source")
         {
-            Description = "A raw BTF file (default /sys/kernel/btf/vmlinux; /sys/kernel/btf/MODULE is read on top of vmlinux), 'file PATH', or 'id N' for a BTF object loaded in the kernel",
+            Description = "A BTF file: raw BTF or an ELF object with a .BTF section (default /sys/kernel/btf/vmlinux; /sys/kernel/btf/MODULE is read on top of vmlinux), 'file PATH', or 'id N' for a BTF object loaded in the kernel",
             Arity = new ArgumentArity(0, 2),
         };
         var format = new Option<string>("--format")

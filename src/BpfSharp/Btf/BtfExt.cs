@@ -77,6 +77,18 @@ public sealed class BtfExt
     /// <param name="btf">The object's <c>.BTF</c>, whose string table the records refer to.</param>
     /// <exception cref="BtfException">The section is malformed or refers to strings the BTF lacks.</exception>
     public static BtfExt Parse(ReadOnlyMemory<byte> section, BtfSpec btf)
+        => ParseSection(section, btf);
+
+    /// <summary>Decodes the <c>.BTF.ext</c> section of an ELF object; null when the object has none.</summary>
+    /// <param name="elf">The object.</param>
+    /// <param name="btf">The object's <c>.BTF</c> (see <see cref="BtfSpec.FromElf"/>).</param>
+    public static BtfExt? FromElf(Elf.ElfFile elf, BtfSpec btf)
+    {
+        ArgumentNullException.ThrowIfNull(elf);
+        return elf.TryGetSection(".BTF.ext", out Elf.ElfSection section) ? ParseSection(section.Data, btf) : null;
+    }
+
+    private static BtfExt ParseSection(ReadOnlyMemory<byte> section, BtfSpec btf)
     {
         ArgumentNullException.ThrowIfNull(btf);
         ReadOnlySpan<byte> data = section.Span;

@@ -148,7 +148,7 @@ public sealed class BtfSpec
         ushort magic = BinaryPrimitives.ReadUInt16LittleEndian(data);
         if (data.StartsWith((ReadOnlySpan<byte>)[0x7f, (byte)'E', (byte)'L', (byte)'F']))
         {
-            throw new BtfException("this is an ELF object, not raw BTF: parse its .BTF section (llvm-objcopy --dump-section .BTF=FILE OBJECT /dev/null extracts it)");
+            throw new BtfException("this is an ELF object, not raw BTF: read it with BtfSpec.Load(path) or BtfSpec.FromElf, which take its .BTF section");
         }
         if (magic != Magic)
         {
@@ -198,7 +198,10 @@ public sealed class BtfSpec
         return new BtfSpec(blob, baseSpec, (int)stringsStart, (int)stringLength, offsets, count);
     }
 
-    /// <summary>Reads and parses a raw BTF file such as <c>/sys/kernel/btf/vmlinux</c>.</summary>
+    /// <summary>
+    /// Reads and parses a BTF file: raw BTF such as <c>/sys/kernel/btf/vmlinux</c>, or the
+    /// <c>.BTF</c> section of an ELF file (a BPF object, or a vmlinux image built with BTF).
+    /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="baseSpec">For split BTF, the base it extends.</param>
     public static BtfSpec Load(string path, BtfSpec? baseSpec = null)
@@ -214,12 +217,30 @@ public sealed class BtfSpec
         }
         try
         {
-            return Parse(bytes, baseSpec);
+            return bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0x7f, (byte)'E', (byte)'L', (byte)'F'])
+                ? FromElf(new Elf.ElfFile(bytes), baseSpec)
+                : Parse(bytes, baseSpec);
+        }
+        catch (Elf.ElfException e)
+        {
+            throw new BtfException($"{path}: not a valid ELF file: {e.Message}", e);
         }
         catch (BtfException e)
         {
             throw new BtfException($"{path}: {e.Message}", e);
         }
+    }
+
+    /// <summary>Parses the <c>.BTF</c> section of an ELF file.</summary>
+    /// <exception cref="BtfException">The file has no .BTF section (compile with <c>clang -g</c>), or it is not valid BTF.</exception>
+    public static BtfSpec FromElf(Elf.ElfFile elf, BtfSpec? baseSpec = null)
+    {
+        ArgumentNullException.ThrowIfNull(elf);
+        if (!elf.TryGetSection(".BTF", out Elf.ElfSection section))
+        {
+            throw new BtfException("the ELF file has no .BTF section: compile BPF C with 'clang -g' so that it carries BTF");
+        }
+        return Parse(section.Data, baseSpec);
     }
 
     private static byte[] ReadFile(string path)
