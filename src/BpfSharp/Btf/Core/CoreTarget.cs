@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using BpfSharp.Elf;
 
 namespace BpfSharp.Btf.Core;
 
@@ -76,46 +75,13 @@ public sealed class CoreTarget
 
     private static BtfSpec LoadFile(string path)
     {
-        byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new BtfException($"cannot read CO-RE target BTF from {path}: {e.Message}", e);
-        }
-        if (bytes.Length >= 4 && BinaryPrimitives.ReadUInt32BigEndian(bytes) == 0x7f454c46)
-        {
-            ElfSection section;
-            try
-            {
-                using var elf = new ElfFile(bytes);
-                if (!elf.TryGetSection(".BTF", out section))
-                {
-                    throw new BtfException($"{path} is an ELF file without a .BTF section: build the kernel with CONFIG_DEBUG_INFO_BTF, or pass a raw BTF file");
-                }
-            }
-            catch (ElfException e)
-            {
-                throw new BtfException($"{path}: not a readable ELF file: {e.Message}", e);
-            }
-            try
-            {
-                return BtfSpec.Parse(section.Data);
-            }
-            catch (BtfException e)
-            {
-                throw new BtfException($"{path}: .BTF section: {e.Message}", e);
-            }
-        }
-        try
-        {
-            return BtfSpec.Parse(bytes);
+            return BtfSpec.Load(path);
         }
         catch (BtfException e)
         {
-            throw new BtfException($"{path}: {e.Message}", e);
+            throw new BtfException($"cannot use {path} as the CO-RE target: {e.Message}", e);
         }
     }
 

@@ -19,11 +19,9 @@ public sealed class CoreBitfieldKernelTests
     private static (BtfSpec Btf, BtfExt Ext, List<Instruction> Instructions) ReadObject()
     {
         using ElfFile elf = ElfFile.Read(TestPrograms.Path("core_bitfields"));
-        Assert.True(elf.TryGetSection(".BTF", out ElfSection btfSection));
-        Assert.True(elf.TryGetSection(".BTF.ext", out ElfSection extSection));
         Assert.True(elf.TryGetSection(Section, out ElfSection code));
-        BtfSpec btf = BtfSpec.Parse(btfSection.Data);
-        return (btf, BtfExt.Parse(extSection.Data, btf), InstructionEncoding.Decode(code.Data.Span));
+        BtfSpec btf = BtfSpec.FromElf(elf);
+        return (btf, BtfExt.FromElf(elf, btf)!, InstructionEncoding.Decode(code.Data.Span));
     }
 
     private static Instruction AtSlot(List<Instruction> instructions, uint slot)

@@ -21,13 +21,11 @@ public sealed class CoreRelocatorKernelTests(ITestOutputHelper output)
     private static (BtfSpec Btf, BtfExt Ext, List<Instruction> Instructions) ReadObject()
     {
         using ElfFile elf = ElfFile.Read(TestPrograms.Path("core_task"));
-        Assert.True(elf.TryGetSection(".BTF", out ElfSection btfSection));
-        Assert.True(elf.TryGetSection(".BTF.ext", out ElfSection extSection));
         Assert.True(elf.TryGetSection(Section, out ElfSection code));
         // The program uses no maps, globals or subprograms: its section needs no ELF relocations.
         Assert.DoesNotContain(elf.RelocationSections, r => r.TargetSectionIndex == (uint)code.Index);
-        BtfSpec btf = BtfSpec.Parse(btfSection.Data);
-        return (btf, BtfExt.Parse(extSection.Data, btf), InstructionEncoding.Decode(code.Data.Span));
+        BtfSpec btf = BtfSpec.FromElf(elf);
+        return (btf, BtfExt.FromElf(elf, btf)!, InstructionEncoding.Decode(code.Data.Span));
     }
 
     private static BtfType KernelTask => KernelBtf.Vmlinux.FindType("task_struct", BtfKind.Struct);
