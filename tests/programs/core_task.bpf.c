@@ -24,7 +24,7 @@ int has_fake_type = -1;
 long tgid_enum = -1;
 int has_enum_value = -1;
 
-SEC("tracepoint/syscalls/sys_enter_getppid")
+SEC("tracepoint/syscalls/sys_enter_getpid")
 int read_task(void *ctx)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
