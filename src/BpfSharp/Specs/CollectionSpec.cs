@@ -122,6 +122,14 @@ public sealed class CollectionSpec
         ? spec
         : throw new KeyNotFoundException($"{Name} has no global variable '{name}'; its variables: {string.Join(", ", VariablesByName.Keys)}");
 
+    /// <summary>
+    /// Links the program named <paramref name="programName"/> the way loading does (without CO-RE relocation and
+    /// without resolving maps and externs): its instructions followed by every subprogram it calls, with line records.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No program has that name.</exception>
+    /// <exception cref="InvalidOperationException">A call names a function the object does not have.</exception>
+    public LinkedProgram Link(string programName) => ProgramLinker.Link(this, Program(programName), f => f.Instructions);
+
     /// <summary>The CO-RE relocation records of .BTF.ext, by code section.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<BtfCoreRelocation>> CoreRelocations =>
         BtfExt?.CoreRelocations ?? new Dictionary<string, IReadOnlyList<BtfCoreRelocation>>();

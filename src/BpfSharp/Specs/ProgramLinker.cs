@@ -9,19 +9,25 @@ namespace BpfSharp.Specs;
 /// A program's code ready for the kernel: its own instructions followed by every subprogram it calls
 /// (transitively, each once, in the order first called), calls and callback loads resolved to slot distances,
 /// and the BTF function and line records of every function placed at the slots where it now lies.
+/// References to maps and externs are still names (<see cref="Instruction.Reference"/>): the collection fills them in when it loads.
 /// </summary>
-internal sealed class LinkedProgram
+public sealed class LinkedProgram
 {
+    internal LinkedProgram()
+    {
+    }
+
+    /// <summary>The instructions: the program, then each subprogram (the first instruction of each carries its name as <see cref="Instruction.Symbol"/>).</summary>
     public required List<Instruction> Instructions { get; init; }
 
-    /// <summary>(first slot, BTF FUNC id) of each function; empty when some function lacks func_info.</summary>
+    /// <summary>The first slot and BTF FUNC type id of each function; empty when some function has no func_info.</summary>
     public required List<(int Slot, int TypeId)> Functions { get; init; }
 
-    /// <summary>Line records with absolute slot numbers; empty without line info.</summary>
+    /// <summary>The BTF line records, their <see cref="BtfLineInfo.InstructionIndex"/> being slots of <see cref="Instructions"/>; empty without line info.</summary>
     public required List<BtfLineInfo> Lines { get; init; }
 
     /// <summary>The kernel's bpf_func_info records (8 bytes each), or null.</summary>
-    public byte[]? EncodeFunctionInfo()
+    internal byte[]? EncodeFunctionInfo()
     {
         if (Functions.Count == 0)
         {
@@ -37,7 +43,7 @@ internal sealed class LinkedProgram
     }
 
     /// <summary>The kernel's bpf_line_info records (16 bytes each), with string offsets from <paramref name="strings"/>, or null.</summary>
-    public byte[]? EncodeLineInfo(IReadOnlyDictionary<string, uint> strings)
+    internal byte[]? EncodeLineInfo(IReadOnlyDictionary<string, uint> strings)
     {
         if (Lines.Count == 0 || Functions.Count == 0)
         {
