@@ -60,6 +60,11 @@ internal sealed class ObjectReader
         {
             throw new BpfObjectException(objectName, e.Message, e);
         }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or KeyNotFoundException or IndexOutOfRangeException or OverflowException)
+        {
+            // A corrupt object whose parts contradict each other (BTF naming what the ELF lacks, offsets past the data).
+            throw new BpfObjectException(objectName, $"the object is malformed: {e.Message}", e);
+        }
     }
 
     /// <summary>libbpf's object name: the file name up to its first dot, with characters the kernel refuses replaced.</summary>
@@ -1126,7 +1131,10 @@ internal sealed class ObjectReader
                 foreach (BtfDataSectionVariable variable in section.Variables)
                 {
                     BtfType declared = variable.Type;
-                    ExternSpec extern_ = _externs[declared.Name];
+                    if (!_externs.TryGetValue(declared.Name, out ExternSpec? extern_))
+                    {
+                        throw Error($".kconfig in BTF lists '{declared.Name}', which is not an undefined symbol of the object");
+                    }
                     builder.Replace(declared.Id, BtfTypeDefinition.Variable(declared.Name, declared.ReferencedTypeId, BtfVariableLinkage.GlobalAllocated));
                     entries.Add(new BtfDataSectionVariableDefinition(declared.Id, extern_.Offset, extern_.Size));
                 }
