@@ -10,7 +10,7 @@ internal static class CommandCatalog
         yield return VersionCommand.Create();
         yield return TracePipeCommand.Create();
         yield return FeatureCommand.Create();
-        yield return DisasmCommand.Create();
+        yield return ObjCommand.Create();
         yield return BtfCommand.Create();
     }
 }

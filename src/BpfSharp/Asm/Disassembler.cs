@@ -49,7 +49,18 @@ public static class Disassembler
     /// line before every instruction that carries a <see cref="Instruction.Symbol"/>, and the
     /// <see cref="Instruction.Reference"/> of jumps, calls and loads as a trailing <c>&lt;name&gt;</c>.
     /// </summary>
-    public static string FormatListing(IEnumerable<Instruction> instructions, DisassemblerSyntax syntax = DisassemblerSyntax.Default)
+    public static string FormatListing(IEnumerable<Instruction> instructions, DisassemblerSyntax syntax = DisassemblerSyntax.Default) =>
+        FormatListing(instructions, syntax, null);
+
+    /// <summary>
+    /// Formats a program as a listing like <see cref="FormatListing(IEnumerable{Instruction}, DisassemblerSyntax)"/>, with
+    /// comment lines (<c>; text</c>, as <c>llvm-objdump -S</c> prints source lines) before the instructions for which
+    /// <paramref name="commentAt"/> returns text.
+    /// </summary>
+    /// <param name="instructions">The program.</param>
+    /// <param name="syntax">Register naming.</param>
+    /// <param name="commentAt">Given an instruction's slot number, the comment to print before it, or null.</param>
+    public static string FormatListing(IEnumerable<Instruction> instructions, DisassemblerSyntax syntax, Func<int, string?>? commentAt)
     {
         ArgumentNullException.ThrowIfNull(instructions);
         var text = new StringBuilder();
@@ -59,6 +70,13 @@ public static class Disassembler
             if (instruction.Symbol is not null)
             {
                 text.Append(instruction.Symbol).Append(":\n");
+            }
+            if (commentAt?.Invoke(slot) is { } comment)
+            {
+                foreach (string line in comment.Split('\n'))
+                {
+                    text.Append("; ").Append(line).Append('\n');
+                }
             }
             text.Append(CultureInfo.InvariantCulture, $"{slot,8}:\t").Append(Format(instruction, syntax));
             if (instruction.Reference is not null)

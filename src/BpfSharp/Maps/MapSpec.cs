@@ -64,11 +64,34 @@ public sealed class MapSpec
     /// <summary>True for the map types that keep one value per possible CPU.</summary>
     public bool IsPerCpu => Map.IsPerCpuType(Type);
 
+    /// <summary>
+    /// How a collection pins the map: <see cref="MapPinning.ByName"/> (libbpf's <c>LIBBPF_PIN_BY_NAME</c>) pins it
+    /// under the collection's pin directory by its name, and reuses a compatible map already pinned there.
+    /// </summary>
+    public MapPinning Pinning { get; set; }
+
+    /// <summary>
+    /// The initial value of a single-element array map (global data: <c>.data</c>, <c>.rodata</c>, <c>.bss</c>),
+    /// written to element 0 when a collection creates the map; <see langword="null"/> for other maps.
+    /// </summary>
+    public byte[]? InitialValue { get; set; }
+
+    /// <summary>
+    /// Initial elements that name other objects of the collection: programs of a program array, inner maps
+    /// of a map of maps. A collection fills them once the programs and maps exist.
+    /// </summary>
+    public List<MapSlot> Contents { get; set; } = [];
+
+    /// <summary>The ELF section the map was read from (<c>.maps</c>, <c>maps</c>, <c>.data</c>, ...), or <see langword="null"/> for maps built in code.</summary>
+    public string? SectionName { get; set; }
+
     /// <summary>A copy that can be changed without affecting this one (the inner map spec is copied too; descriptors are shared).</summary>
     public MapSpec Clone()
     {
         var copy = (MapSpec)MemberwiseClone();
         copy.InnerMap = InnerMap?.Clone();
+        copy.InitialValue = (byte[]?)InitialValue?.Clone();
+        copy.Contents = [.. Contents];
         return copy;
     }
 
@@ -76,3 +99,24 @@ public sealed class MapSpec
     public override string ToString() =>
         $"{Type} map '{Name}' (key {KeySize} B, value {ValueSize} B, max_entries {MaxEntries}, flags {Flags})";
 }
+
+/// <summary>How a collection pins a map (the <c>pinning</c> attribute of a BTF-defined map).</summary>
+public enum MapPinning
+{
+    /// <summary>The map is not pinned (<c>LIBBPF_PIN_NONE</c>).</summary>
+    None = 0,
+
+    /// <summary>
+    /// The map is pinned by its name in the collection's pin directory (<c>LIBBPF_PIN_BY_NAME</c>); a compatible
+    /// map already pinned there is reused instead of creating a new one.
+    /// </summary>
+    ByName = 1,
+}
+
+/// <summary>
+/// An initial element of a program array or map of maps: the element at <see cref="Index"/> refers to the program
+/// or map named <see cref="Target"/> in the same collection.
+/// </summary>
+/// <param name="Index">The array index (the key) of the element.</param>
+/// <param name="Target">The name of the program (program arrays) or map (maps of maps) to store there.</param>
+public readonly record struct MapSlot(uint Index, string Target);

@@ -74,6 +74,21 @@ public sealed class ProgramSpec
     /// <summary>The network device the program is offloaded to or bound to (<c>prog_ifindex</c>), or 0.</summary>
     public int Ifindex { get; set; }
 
+    /// <summary>The ELF section the program was read from (its <c>SEC("...")</c> name), or <see langword="null"/> for programs built in code.</summary>
+    public string? SectionName { get; set; }
+
+    /// <summary>
+    /// What the program attaches to, from its section name: the tracepoint of <c>tracepoint/syscalls/sys_enter_read</c>,
+    /// the function of <c>fentry/do_unlinkat</c>; empty when the section names no target.
+    /// </summary>
+    public string AttachTo { get; set; } = "";
+
+    /// <summary>
+    /// Whether a collection loads this program (libbpf's autoload); turn it off to skip a program the running
+    /// kernel cannot load. Default: <see langword="true"/>.
+    /// </summary>
+    public bool Autoload { get; set; } = true;
+
     /// <summary>A copy whose instruction list and raw records can be changed without touching this spec; descriptors are shared.</summary>
     public ProgramSpec Copy() => new()
     {
@@ -93,6 +108,9 @@ public sealed class ProgramSpec
         LineInfoRecordSize = LineInfoRecordSize,
         FdArray = FdArray is null ? null : [.. FdArray],
         Ifindex = Ifindex,
+        SectionName = SectionName,
+        AttachTo = AttachTo,
+        Autoload = Autoload,
     };
 
     /// <inheritdoc />

@@ -14,13 +14,28 @@ public sealed class VerifierException : BpfException
     /// <param name="log">The whole verifier log.</param>
     /// <param name="logTruncated">True when the log did not fit in the largest buffer allowed.</param>
     public VerifierException(string programName, Errno errno, string log, bool logTruncated)
-        : this(programName, errno, log, logTruncated, VerifierLog.Analyze(log))
+        : this(programName, errno, log, logTruncated, VerifierLog.Analyze(log), null)
     {
     }
 
-    private VerifierException(string programName, Errno errno, string log, bool logTruncated, VerifierLog.Analysis analysis)
-        : base(BpfCommands.Name(BpfCommand.ProgLoad), errno, $"loading program '{programName}'", Describe(analysis, logTruncated))
+    /// <summary>
+    /// Creates the exception for a program whose failing instruction maps to a line of C source (from the
+    /// program's BTF line info).
+    /// </summary>
+    /// <param name="programName">The program that failed to load.</param>
+    /// <param name="errno">The error bpf(BPF_PROG_LOAD) returned.</param>
+    /// <param name="log">The verifier's log.</param>
+    /// <param name="logTruncated">Whether the log was cut short.</param>
+    /// <param name="source">The source line of the failing instruction, or <see langword="null"/> when unknown.</param>
+    public VerifierException(string programName, Errno errno, string log, bool logTruncated, VerifierSourceLine? source)
+        : this(programName, errno, log, logTruncated, VerifierLog.Analyze(log), source)
     {
+    }
+
+    private VerifierException(string programName, Errno errno, string log, bool logTruncated, VerifierLog.Analysis analysis, VerifierSourceLine? source)
+        : base(BpfCommands.Name(BpfCommand.ProgLoad), errno, $"loading program '{programName}'", Describe(analysis, logTruncated, source))
+    {
+        SourceLine = source;
         ProgramName = programName;
         Log = log;
         LogTruncated = logTruncated;
@@ -46,10 +61,31 @@ public sealed class VerifierException : BpfException
     /// <summary>The verifier's own words for the problem (the log's last meaningful lines).</summary>
     public string Problem { get; }
 
-    private static string Describe(VerifierLog.Analysis analysis, bool logTruncated)
+    /// <summary>
+    /// The C source line of the failing instruction, from the program's BTF line info, or <see langword="null"/> when the
+    /// program has none or the log names no instruction.
+    /// </summary>
+    public VerifierSourceLine? SourceLine { get; }
+
+    private static string Describe(VerifierLog.Analysis analysis, bool logTruncated, VerifierSourceLine? source)
     {
         string where = analysis.InstructionIndex is int index ? $" at instruction {index}" : "";
+        if (source is not null)
+        {
+            where += $" ({source})";
+        }
         string truncated = logTruncated ? " (the log was truncated)" : "";
         return $"the verifier rejected the program{where}: {analysis.Problem}; the whole log is in VerifierException.Log{truncated}";
     }
+}
+
+/// <summary>A line of C source a BPF instruction was compiled from (BTF line info).</summary>
+/// <param name="FileName">The source file.</param>
+/// <param name="Line">The 1-based line number.</param>
+/// <param name="Column">The column, 0 when unknown.</param>
+/// <param name="Text">The line's text as the compiler recorded it.</param>
+public sealed record VerifierSourceLine(string FileName, int Line, int Column, string Text)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"{FileName}:{Line}{(Column > 0 ? $":{Column}" : "")}: {Text.Trim()}";
 }

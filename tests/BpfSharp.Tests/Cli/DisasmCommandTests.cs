@@ -10,7 +10,7 @@ public sealed partial class DisasmCommandTests
     public void PrintsFunctionsLabelsAndRelocatedNamesLikeLlvmObjdump()
     {
         string path = TestPrograms.Path("subprograms");
-        (int exitCode, string output, string error) = ExternalTool.Execute(Tool, "disasm", path);
+        (int exitCode, string output, string error) = ExternalTool.Execute(Tool, "obj", "disasm", path, "--no-source");
         Assert.True(exitCode == 0, error);
         Assert.Contains("Disassembly of section tracepoint/syscalls/sys_enter_getpid:", output);
         Assert.Contains("on_getpid:\n", output);
@@ -40,15 +40,15 @@ public sealed partial class DisasmCommandTests
     [Fact]
     public void ExplainsWhatIsWrongWithTheInput()
     {
-        (int exitCode, _, string error) = ExternalTool.Execute(Tool, "disasm", "/bin/ls");
+        (int exitCode, _, string error) = ExternalTool.Execute(Tool, "obj", "disasm", "/bin/ls");
         Assert.Equal(1, exitCode);
         Assert.Contains("not a BPF object", error);
 
-        (exitCode, _, error) = ExternalTool.Execute(Tool, "disasm", TestPrograms.Path("minimal"), "--section", "kprobe/nothing");
+        (exitCode, _, error) = ExternalTool.Execute(Tool, "obj", "disasm", TestPrograms.Path("minimal"), "--section", "kprobe/nothing");
         Assert.Equal(1, exitCode);
         Assert.Contains("no code section named 'kprobe/nothing'; code sections: xdp", error);
 
-        (exitCode, _, error) = ExternalTool.Execute(Tool, "disasm", "/etc/hostname");
+        (exitCode, _, error) = ExternalTool.Execute(Tool, "obj", "disasm", "/etc/hostname");
         Assert.Equal(1, exitCode);
         Assert.Contains("not an ELF file", error);
     }

@@ -1,67 +1,132 @@
 using System.CommandLine;
 using BpfSharp.Asm;
+using BpfSharp.Btf;
 using BpfSharp.Elf;
+using BpfSharp.Specs;
 
 namespace BpfSharp.Cli.Commands;
 
 /// <summary>
-/// <c>bpfsharp disasm OBJECT</c>: the code of a compiled BPF object, in the syntax llvm-objdump
-/// prints, with function and label names and what each relocated instruction refers to.
+/// <c>bpfsharp obj disasm FILE [PROGRAM]</c>: the code of a BPF object like <c>llvm-objdump -d -S</c> (every code
+/// section in llvm-objdump's syntax, with function and label names, what each relocated instruction refers to, and
+/// the C source lines from .BTF.ext line info before the instructions compiled from them), or one program linked
+/// with its subprograms as the loader hands it to the kernel.
 /// </summary>
-internal static class DisasmCommand
+internal static class ObjDisasmCommand
 {
+    private const string Name = "bpfsharp obj disasm";
+
     internal static Command Create()
     {
         var file = new Argument<string>("object") { Description = "A BPF object file compiled by clang (-target bpf)" };
+        var program = new Argument<string?>("program") { Description = "Only this program, linked with the subprograms it calls", Arity = ArgumentArity.ZeroOrOne };
         var section = new Option<string?>("--section") { Description = "Only this section (e.g. xdp, .text)" };
         var alu32 = new Option<bool>("--alu32") { Description = "Name 32-bit subregisters in 1-4 byte loads and stores (code built with -mcpu=v3 or later)" };
-        var command = new Command("disasm", "Disassemble the programs in a BPF object file");
+        var noSource = new Option<bool>("--no-source") { Description = "Do not interleave C source lines (from .BTF.ext line info)" };
+        var command = new Command("disasm", "Disassemble the programs in a BPF object file, with their C source lines");
         command.Arguments.Add(file);
+        command.Arguments.Add(program);
         command.Options.Add(section);
         command.Options.Add(alu32);
+        command.Options.Add(noSource);
         command.SetAction(parseResult =>
         {
             string path = parseResult.GetValue(file)!;
+            DisassemblerSyntax syntax = parseResult.GetValue(alu32) ? DisassemblerSyntax.Alu32 : DisassemblerSyntax.Default;
+            bool source = !parseResult.GetValue(noSource);
             try
             {
+                if (parseResult.GetValue(program) is { } name)
+                {
+                    return PrintProgram(CollectionSpec.Load(path), name, syntax, source);
+                }
                 using ElfFile elf = ElfFile.Open(path);
-                return Print(elf, parseResult.GetValue(section), parseResult.GetValue(alu32) ? DisassemblerSyntax.Alu32 : DisassemblerSyntax.Default);
+                return Print(elf, parseResult.GetValue(section), syntax, source);
             }
-            catch (Exception e) when (e is ElfException or FormatException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is ElfException or BpfObjectException or FormatException or IOException or UnauthorizedAccessException or InvalidOperationException)
             {
-                Console.Error.WriteLine($"bpfsharp disasm: {path}: {e.Message}");
+                Console.Error.WriteLine($"{Name}: {path}: {e.Message}");
+                return 1;
+            }
+            catch (KeyNotFoundException e)
+            {
+                Console.Error.WriteLine($"{Name}: {e.Message}");
                 return 1;
             }
         });
         return command;
     }
 
-    private static int Print(ElfFile elf, string? only, DisassemblerSyntax syntax)
+    private static int PrintProgram(CollectionSpec spec, string name, DisassemblerSyntax syntax, bool source)
+    {
+        LinkedProgram linked = spec.Link(name);
+        Console.WriteLine($"Program {name} (section {spec.Program(name).SectionName}), linked with its subprograms:");
+        Console.WriteLine();
+        var lines = new Dictionary<int, string>();
+        if (source)
+        {
+            foreach (BtfLineInfo line in linked.Lines)
+            {
+                lines[(int)line.InstructionIndex] = line.SourceLine;
+            }
+        }
+        Console.Write(Disassembler.FormatListing(linked.Instructions, syntax, slot => lines.GetValueOrDefault(slot)));
+        return 0;
+    }
+
+    private static int Print(ElfFile elf, string? only, DisassemblerSyntax syntax, bool source)
     {
         if (elf.Header.Machine != ElfMachine.Bpf)
         {
-            Console.Error.WriteLine($"bpfsharp disasm: not a BPF object (e_machine is {elf.Header.Machine}); compile with clang -target bpf");
+            Console.Error.WriteLine($"{Name}: not a BPF object (e_machine is {elf.Header.Machine}); compile with clang -target bpf");
             return 1;
         }
+        BtfExt? ext = source ? ReadLineInfo(elf) : null;
         List<ElfSection> sections = elf.Sections.Where(s => s.IsExecutable && s.Size > 0 && (only is null || s.Name == only)).ToList();
         if (sections.Count == 0)
         {
             Console.Error.WriteLine(only is null
-                ? "bpfsharp disasm: the object has no code sections"
-                : $"bpfsharp disasm: no code section named '{only}'; code sections: {string.Join(", ", elf.Sections.Where(s => s.IsExecutable && s.Size > 0).Select(s => s.Name))}");
+                ? $"{Name}: the object has no code sections"
+                : $"{Name}: no code section named '{only}'; code sections: {string.Join(", ", elf.Sections.Where(s => s.IsExecutable && s.Size > 0).Select(s => s.Name))}");
             return 1;
         }
         foreach (ElfSection section in sections)
         {
             Console.WriteLine($"Disassembly of section {section.Name}:");
             Console.WriteLine();
-            Console.Write(Disassembler.FormatListing(Annotate(elf, section), syntax));
+            Dictionary<int, string>? lines = null;
+            if (ext is not null && ext.LineInfos.TryGetValue(section.Name, out IReadOnlyList<BtfLineInfo>? records))
+            {
+                lines = new Dictionary<int, string>();
+                foreach (BtfLineInfo line in records)
+                {
+                    lines[(int)line.InstructionIndex] = line.SourceLine;
+                }
+            }
+            Console.Write(Disassembler.FormatListing(Annotate(elf, section), syntax, lines is null ? null : slot => lines.GetValueOrDefault(slot)));
             Console.WriteLine();
         }
         return 0;
     }
 
     /// <summary>Decodes a section's code and names its instructions from the symbol and relocation tables.</summary>
+    // Source lines are a bonus: an object with broken or no BTF still disassembles.
+    private static BtfExt? ReadLineInfo(ElfFile elf)
+    {
+        if (!elf.TryGetSection(".BTF", out ElfSection btf) || !elf.TryGetSection(".BTF.ext", out ElfSection ext))
+        {
+            return null;
+        }
+        try
+        {
+            return BtfExt.Parse(ext.Data, BtfSpec.Parse(btf.Data));
+        }
+        catch (BtfException)
+        {
+            return null;
+        }
+    }
+
     private static List<Instruction> Annotate(ElfFile elf, ElfSection section)
     {
         List<Instruction> code = InstructionEncoding.Decode(section.Data.Span);

@@ -1,0 +1,502 @@
+using System.Buffers.Binary;
+using BpfSharp.Asm;
+using BpfSharp.Btf;
+using BpfSharp.Btf.Core;
+using BpfSharp.Kernel;
+using BpfSharp.Maps;
+using BpfSharp.Programs;
+using BpfSharp.Specs;
+
+namespace BpfSharp.Collections;
+
+/// <summary>
+/// A loaded BPF object: its maps created (or reused from pins), its programs loaded with every map, global,
+/// extern and subprogram wired in, its global variables mapped into this process. Disposing it closes every file
+/// descriptor it opened; what is pinned stays in bpffs.
+/// </summary>
+public sealed class Collection : IDisposable
+{
+    private readonly Dictionary<string, Program> _programs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Map> _maps = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Variable> _variables = new(StringComparer.Ordinal);
+    private readonly HashSet<Map> _borrowedMaps = [];
+    private readonly List<MapMemory> _memories = [];
+    private static readonly byte[] ZeroKey = new byte[4];
+    private BtfObject? _btf;
+    private bool _disposed;
+
+    private Collection(string name)
+    {
+        Name = name;
+    }
+
+    /// <summary>The object's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The loaded programs, by name (programs whose autoload was off are absent).</summary>
+    public IReadOnlyDictionary<string, Program> Programs => _programs;
+
+    /// <summary>The maps, by name, including global data and <c>.kconfig</c> maps.</summary>
+    public IReadOnlyDictionary<string, Map> Maps => _maps;
+
+    /// <summary>The global variables, by name, backed by the live memory of their section's map.</summary>
+    public IReadOnlyDictionary<string, Variable> Variables => _variables;
+
+    /// <summary>The object's BTF as loaded into the kernel, or <see langword="null"/> when the object has none or the kernel refused it.</summary>
+    public BtfObject? Btf => _btf;
+
+    /// <summary>How much of the object's BTF had to be rewritten for the kernel to accept it.</summary>
+    public BtfCompatibility BtfCompatibility { get; private set; }
+
+    /// <summary>The program named <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No loaded program has that name.</exception>
+    public Program Program(string name) => _programs.TryGetValue(name, out Program? program)
+        ? program
+        : throw new KeyNotFoundException($"collection '{Name}' has no loaded program '{name}'; loaded: {string.Join(", ", _programs.Keys)}");
+
+    /// <summary>The map named <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No map has that name.</exception>
+    public Map Map(string name) => _maps.TryGetValue(name, out Map? map)
+        ? map
+        : throw new KeyNotFoundException($"collection '{Name}' has no map '{name}'; its maps: {string.Join(", ", _maps.Keys)}");
+
+    /// <summary>The global variable named <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No variable has that name.</exception>
+    public Variable Variable(string name) => _variables.TryGetValue(name, out Variable? variable)
+        ? variable
+        : throw new KeyNotFoundException($"collection '{Name}' has no global variable '{name}'; its variables: {string.Join(", ", _variables.Keys)}");
+
+    /// <summary>Reads a BPF object file and loads it.</summary>
+    /// <param name="path">The object file.</param>
+    /// <param name="options">How to load it.</param>
+    public static Collection Load(string path, CollectionOptions? options = null) => Load(CollectionSpec.Load(path), options);
+
+    /// <summary>
+    /// Creates the maps of <paramref name="spec"/> (reusing replacements and pinned maps), fills global data and
+    /// kconfig values (freezing read-only sections), applies CO-RE relocations, links and loads every program whose
+    /// <see cref="ProgramSpec.Autoload"/> is on, fills program arrays and maps of maps, and maps global variables.
+    /// </summary>
+    /// <param name="spec">The object to load; it is not modified.</param>
+    /// <param name="options">How to load it.</param>
+    /// <exception cref="VerifierException">A program was rejected; the message names it, the instruction and its C source line.</exception>
+    /// <exception cref="BpfException">A map or program could not be created, or an extern could not be resolved.</exception>
+    public static Collection Load(CollectionSpec spec, CollectionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        options ??= new CollectionOptions();
+        var collection = new Collection(spec.Name);
+        try
+        {
+            collection.LoadAll(spec, options);
+            return collection;
+        }
+        catch
+        {
+            collection.Dispose();
+            throw;
+        }
+    }
+
+    private void LoadAll(CollectionSpec spec, CollectionOptions options)
+    {
+        LoadBtf(spec);
+        using var resolver = new ExternResolver(options.KconfigOverrides is { } overrides
+            ? name => overrides.TryGetValue(name, out string? value) ? value : ExternResolver.DefaultConfig(name)
+            : null);
+        CreateMaps(spec, options, resolver);
+        var linker = new CodeSource(spec, options.CoreTarget);
+        var strings = spec.Btf is null ? new Dictionary<string, uint>() : StringOffsets(spec.Btf);
+        foreach (ProgramSpec program in spec.Programs.Values)
+        {
+            if (program.Autoload)
+            {
+                _programs.Add(program.Name, LoadProgram(spec, program, linker, resolver, strings, options));
+            }
+        }
+        FillProgramArrays(spec);
+        MapVariables(spec);
+    }
+
+    private void LoadBtf(CollectionSpec spec)
+    {
+        if (spec.KernelBtfBlob is null)
+        {
+            return;
+        }
+        foreach (BtfCompatibility level in Enum.GetValues<BtfCompatibility>())
+        {
+            try
+            {
+                _btf = BtfObject.Load(ObjectBtf.Sanitize(spec.KernelBtfBlob, level));
+                BtfCompatibility = level;
+                return;
+            }
+            catch (BtfLoadException)
+            {
+                // Try with more rewritten; without any BTF as the last resort (what libbpf does).
+            }
+        }
+    }
+
+    private void CreateMaps(CollectionSpec spec, CollectionOptions options, ExternResolver resolver)
+    {
+        foreach ((string name, MapSpec mapSpec) in spec.Maps)
+        {
+            if (options.MapReplacements.TryGetValue(name, out Map? replacement))
+            {
+                CheckCompatible(mapSpec, replacement, "the replacement map");
+                _maps.Add(name, replacement);
+                _borrowedMaps.Add(replacement);
+                continue;
+            }
+            MapSpec create = WithBtf(mapSpec);
+            if (name == spec.KconfigMapName)
+            {
+                create.InitialValue = resolver.KconfigValue(spec, create.ValueSize);
+            }
+            string? pinPath = mapSpec.Pinning == MapPinning.ByName ? Path.Combine(options.PinPath, name) : null;
+            if (pinPath is not null && File.Exists(pinPath))
+            {
+                Map pinned = BpfSharp.Maps.Map.OpenPinned(pinPath);
+                _maps.Add(name, pinned);
+                CheckCompatible(mapSpec, pinned, $"the map pinned at {pinPath}");
+                continue;
+            }
+            Map map = CreateMap(create);
+            _maps.Add(name, map);
+            if (create.InitialValue is { } initial)
+            {
+                map.Update(ZeroKey, initial);
+                if (create.Flags.HasFlag(MapFlags.ReadOnlyProgram))
+                {
+                    // .rodata and .kconfig: the verifier treats frozen values as constants.
+                    map.Freeze();
+                }
+            }
+            if (pinPath is not null)
+            {
+                map.Pin(pinPath);
+            }
+        }
+        foreach ((string name, MapSpec mapSpec) in spec.Maps)
+        {
+            if (!BpfSharp.Maps.Map.IsMapOfMapsType(mapSpec.Type) || _borrowedMaps.Contains(_maps[name]))
+            {
+                continue;
+            }
+            foreach (MapSlot slot in mapSpec.Contents)
+            {
+                Map inner = _maps.TryGetValue(slot.Target, out Map? found)
+                    ? found
+                    : throw new BpfException($"map '{name}' slot {slot.Index} names map '{slot.Target}', which the collection does not have");
+                _maps[name].Update(slot.Index, (uint)inner.Fd.Value);
+            }
+        }
+    }
+
+    private MapSpec WithBtf(MapSpec spec)
+    {
+        MapSpec copy = spec.Clone();
+        Apply(copy);
+        return copy;
+
+        void Apply(MapSpec map)
+        {
+            if (_btf is not null && (map.BtfKeyTypeId != 0 || map.BtfValueTypeId != 0))
+            {
+                map.Btf = _btf.Fd;
+            }
+            else
+            {
+                map.BtfKeyTypeId = 0;
+                map.BtfValueTypeId = 0;
+            }
+            if (map.InnerMap is not null)
+            {
+                Apply(map.InnerMap);
+            }
+        }
+    }
+
+    private static Map CreateMap(MapSpec spec)
+    {
+        try
+        {
+            return BpfSharp.Maps.Map.Create(spec);
+        }
+        catch (BpfException) when (spec.Btf is not null)
+        {
+            // Some map types refuse BTF key/value types (program arrays, perf event arrays, ...) on some
+            // kernels; like libbpf, retry without them.
+            MapSpec plain = spec.Clone();
+            Strip(plain);
+            return BpfSharp.Maps.Map.Create(plain);
+        }
+
+        static void Strip(MapSpec map)
+        {
+            map.Btf = null;
+            map.BtfKeyTypeId = 0;
+            map.BtfValueTypeId = 0;
+            if (map.InnerMap is not null)
+            {
+                Strip(map.InnerMap);
+            }
+        }
+    }
+
+    private static void CheckCompatible(MapSpec spec, Map map, string what)
+    {
+        var problems = new List<string>();
+        if (map.Type != spec.Type)
+        {
+            problems.Add($"type {map.Type}, not {spec.Type}");
+        }
+        if (map.KeySize != spec.KeySize)
+        {
+            problems.Add($"key size {map.KeySize}, not {spec.KeySize}");
+        }
+        if (map.ValueSize != spec.ValueSize)
+        {
+            problems.Add($"value size {map.ValueSize}, not {spec.ValueSize}");
+        }
+        if (map.MaxEntries != spec.MaxEntries && spec.Type is not (MapType.PerfEventArray or MapType.RingBuf))
+        {
+            problems.Add($"max_entries {map.MaxEntries}, not {spec.MaxEntries}");
+        }
+        MapFlags relevant = ~(MapFlags.NumaNode | MapFlags.TokenFd | MapFlags.VtypeBtfObjFd);
+        if ((map.Flags & relevant) != (spec.Flags & relevant))
+        {
+            problems.Add($"flags {map.Flags}, not {spec.Flags}");
+        }
+        if (problems.Count > 0)
+        {
+            throw new BpfException($"cannot use {what} for map '{spec.Name}': it has {string.Join(", ", problems)}; remove the pin or replace it with a compatible map");
+        }
+    }
+
+    private Program LoadProgram(CollectionSpec spec, ProgramSpec program, CodeSource code, ExternResolver resolver,
+        IReadOnlyDictionary<string, uint> strings, CollectionOptions options)
+    {
+        LinkedProgram linked = ProgramLinker.Link(spec, program, code.Of);
+        var modules = new List<FileDescriptor>();
+        List<Instruction> instructions = linked.Instructions;
+        for (int i = 0; i < instructions.Count; i++)
+        {
+            instructions[i] = Resolve(spec, program, instructions[i], resolver, modules);
+        }
+        ProgramSpec load = program.Copy();
+        load.Instructions = instructions;
+        if (string.IsNullOrEmpty(load.License))
+        {
+            load.License = spec.License;
+        }
+        if (_btf is not null && linked.Functions.Count > 0)
+        {
+            load.Btf = _btf.Fd;
+            load.FuncInfo = linked.EncodeFunctionInfo();
+            load.FuncInfoRecordSize = 8;
+            load.LineInfo = linked.EncodeLineInfo(strings);
+            load.LineInfoRecordSize = 16;
+        }
+        if (modules.Count > 0)
+        {
+            // Index 0 of fd_array means vmlinux, so module BTF objects start at 1.
+            load.FdArray = [modules[0], .. modules];
+        }
+        AttachTargets.Resolve(load);
+        try
+        {
+            return BpfSharp.Programs.Program.Load(load, options.ProgramOptions);
+        }
+        catch (VerifierException e) when (e.SourceLine is null && e.InstructionIndex is int index && linked.LineAt(index) is BtfLineInfo line)
+        {
+            throw new VerifierException(e.ProgramName, e.Errno, e.Log, e.LogTruncated,
+                new VerifierSourceLine(line.FileName, line.Line, line.Column, line.SourceLine));
+        }
+    }
+
+    private Instruction Resolve(CollectionSpec spec, ProgramSpec program, Instruction instruction, ExternResolver resolver, List<FileDescriptor> modules)
+    {
+        if (instruction.Reference is not { } reference)
+        {
+            return instruction;
+        }
+        if (instruction.IsLoadImm64 && instruction.PseudoSource is PseudoSource.MapFd or PseudoSource.MapValue)
+        {
+            if (!_maps.TryGetValue(reference, out Map? map))
+            {
+                throw new BpfException($"program '{program.Name}' refers to map '{reference}', which collection '{Name}' does not have");
+            }
+            return instruction with { Constant = (instruction.Constant & ~0xffff_ffffL) | (uint)map.Fd.Value };
+        }
+        bool kfunc = instruction.IsKfuncCall;
+        bool ksym = instruction.IsLoadImm64 && instruction.PseudoSource is PseudoSource.None or PseudoSource.BtfId;
+        if (!kfunc && !ksym)
+        {
+            return instruction;
+        }
+        ExternSpec? extern_ = spec.Externs.FirstOrDefault(e => e.Name == reference && e.Kind == ExternKind.Ksym);
+        if (extern_ is null)
+        {
+            return instruction;
+        }
+        ResolvedKsym? resolved = resolver.ResolveKsym(extern_);
+        if (resolved is null)
+        {
+            if (!extern_.IsWeak)
+            {
+                string where = extern_.IsFunction ? "kernel or module BTF (it is not a kfunc of this kernel)"
+                    : extern_.Type is { Id: not 0 } ? "kernel or module BTF" : "/proc/kallsyms";
+                throw new BpfException($"program '{program.Name}' uses {extern_}, which is not in the {where}; declare it __weak and test it with bpf_ksym_exists() to make it optional");
+            }
+            // A weak extern the kernel lacks: zero, as libbpf leaves it (code guarded by bpf_ksym_exists is dead).
+            return kfunc ? instruction with { Constant = 0, Offset = 0 } : instruction with { Src = (Register)PseudoSource.None, Constant = 0 };
+        }
+        ResolvedKsym found = resolved.Value;
+        int moduleIndex = 0;
+        FileDescriptor? moduleFd = null;
+        if (found.Module is not null)
+        {
+            moduleFd = resolver.ModuleBtf(found.Module);
+            moduleIndex = modules.IndexOf(moduleFd);
+            if (moduleIndex < 0)
+            {
+                modules.Add(moduleFd);
+                moduleIndex = modules.Count - 1;
+            }
+            moduleIndex++;
+        }
+        if (kfunc)
+        {
+            return instruction with { Constant = found.BtfId, Offset = (short)moduleIndex };
+        }
+        if (found.BtfId == 0)
+        {
+            return instruction with { Src = (Register)PseudoSource.None, Constant = (long)found.Address };
+        }
+        long moduleHalf = moduleFd is null ? 0 : (long)moduleFd.Value << 32;
+        return instruction with { Src = (Register)PseudoSource.BtfId, Constant = moduleHalf | (uint)found.BtfId };
+    }
+
+    private void FillProgramArrays(CollectionSpec spec)
+    {
+        foreach ((string name, MapSpec mapSpec) in spec.Maps)
+        {
+            if (mapSpec.Type != MapType.ProgArray || _borrowedMaps.Contains(_maps[name]))
+            {
+                continue;
+            }
+            foreach (MapSlot slot in mapSpec.Contents)
+            {
+                if (_programs.TryGetValue(slot.Target, out Program? program))
+                {
+                    _maps[name].Update(slot.Index, (uint)program.Fd.Value);
+                }
+            }
+        }
+    }
+
+    private void MapVariables(CollectionSpec spec)
+    {
+        var memories = new Dictionary<string, MapMemory?>(StringComparer.Ordinal);
+        foreach (VariableSpec variable in spec.Variables.Values)
+        {
+            string mapName = variable.Map.Name;
+            if (!memories.TryGetValue(mapName, out MapMemory? memory))
+            {
+                Map map = _maps[mapName];
+                memory = null;
+                if (map.Flags.HasFlag(MapFlags.Mmapable) && map.Type == MapType.Array)
+                {
+                    bool frozen = map.Flags.HasFlag(MapFlags.ReadOnlyProgram);
+                    memory = map.MapMemory(writable: !frozen && !map.Flags.HasFlag(MapFlags.ReadOnly));
+                    _memories.Add(memory);
+                }
+                memories[mapName] = memory;
+            }
+            if (memory is not null && variable.Offset + variable.Size <= memory.Length)
+            {
+                _variables.Add(variable.Name, new Variable(variable.Name, _maps[mapName], memory, variable.Offset, variable.Size));
+            }
+        }
+    }
+
+    private static Dictionary<string, uint> StringOffsets(BtfSpec btf)
+    {
+        var offsets = new Dictionary<string, uint>(StringComparer.Ordinal);
+        uint position = 0;
+        while (position < (uint)btf.StringTableLength)
+        {
+            ReadOnlySpan<byte> text = btf.GetStringBytes(position);
+            offsets.TryAdd(System.Text.Encoding.UTF8.GetString(text), position);
+            position += (uint)text.Length + 1;
+        }
+        return offsets;
+    }
+
+    /// <summary>Closes every program, map, memory mapping and BTF object the collection opened (pins stay).</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        foreach (MapMemory memory in _memories)
+        {
+            memory.Dispose();
+        }
+        foreach (Program program in _programs.Values)
+        {
+            program.Dispose();
+        }
+        foreach (Map map in _maps.Values)
+        {
+            if (!_borrowedMaps.Contains(map))
+            {
+                map.Dispose();
+            }
+        }
+        _btf?.Dispose();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"collection '{Name}' ({_programs.Count} programs, {_maps.Count} maps)";
+
+    /// <summary>The instructions of each function, CO-RE-relocated per section on first use.</summary>
+    private sealed class CodeSource(CollectionSpec spec, CoreTarget target)
+    {
+        private readonly Dictionary<ObjectFunction, IReadOnlyList<Instruction>> _relocated = [];
+        private readonly HashSet<string> _done = new(StringComparer.Ordinal);
+
+        public IReadOnlyList<Instruction> Of(ObjectFunction function)
+        {
+            if (_relocated.TryGetValue(function, out IReadOnlyList<Instruction>? code))
+            {
+                return code;
+            }
+            string section = function.SectionName;
+            if (_done.Add(section) && spec.Btf is not null && spec.BtfExt is not null
+                && spec.BtfExt.CoreRelocations.TryGetValue(section, out IReadOnlyList<BtfCoreRelocation>? records) && records.Count > 0)
+            {
+                List<ObjectFunction> functions = spec.FunctionList.Where(f => f.SectionName == section).OrderBy(f => f.StartSlot).ToList();
+                var all = new List<Instruction>();
+                foreach (ObjectFunction f in functions)
+                {
+                    all.AddRange(f.Instructions);
+                }
+                CoreRelocator.Apply(all, section, spec.Btf, spec.BtfExt, target);
+                int at = 0;
+                foreach (ObjectFunction f in functions)
+                {
+                    int count = f.Instructions.Count;
+                    _relocated[f] = all.GetRange(at, count);
+                    at += count;
+                }
+                return _relocated[function];
+            }
+            return function.Instructions;
+        }
+    }
+}
