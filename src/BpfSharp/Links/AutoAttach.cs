@@ -146,7 +146,7 @@ public static class AutoAttach
         candidates = filterList is not null && File.Exists(filterList)
             ? File.ReadLines(filterList).Select(line => line.Split(' ', 2)[0])
             : KernelSymbols.Current.Symbols.Where(s => s.IsFunction && s.Module is null).Select(s => s.Name);
-        var functions = candidates.Where(glob.IsMatch).Distinct().ToList();
+        var functions = candidates.Where(name => glob.IsMatch(name)).Distinct().ToList();
         return functions.Count > 0 ? functions : throw new BpfException($"section '{sectionName}': no kernel function matches '{pattern}'");
     }
 
