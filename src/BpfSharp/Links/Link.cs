@@ -149,7 +149,15 @@ public class Link : IDisposable
             OldProgOrMapFd = expected is null ? 0 : (uint)borrowed.Add(expected.Fd),
             Flags = expected is null ? 0 : 1u << 2, // BPF_F_REPLACE
         };
-        Bpf.Call(BpfCommand.LinkUpdate, ref attr, $"updating {Description} to {program}");
+        if (Bpf.TryCall(BpfCommand.LinkUpdate, ref attr, out Errno errno) < 0)
+        {
+            throw new BpfException(BpfCommands.Name(BpfCommand.LinkUpdate), errno, $"updating {Description} to {program}", errno switch
+            {
+                Errno.EINVAL => "this link type cannot change its program (perf event, raw tracepoint and tracing links cannot), or the new program's type or expected attach type differs from the attached one's",
+                Errno.EPERM when expected is not null => $"{expected} is not the program attached now",
+                _ => Errors.CommandHint(BpfCommand.LinkUpdate, errno),
+            });
+        }
     }
 
     /// <summary>Detaches (closing the link; a pinned link stays attached through its pin).</summary>

@@ -33,7 +33,7 @@ public sealed class NetnsLink : Link
         int netnsFd = lease.Fd;
         FileDescriptor fd = Create(program, attachType, description, (ref LinkCreateAttr attr) => attr.TargetFdOrIfindex = (uint)netnsFd, errno => errno switch
         {
-            Errno.EEXIST => "the namespace already has a flow dissector program (one per namespace)",
+            Errno.EEXIST or Errno.E2BIG => $"the namespace already has a{(attachType == AttachType.FlowDissector ? " flow dissector program (one per namespace)" : "n sk_lookup program attached the legacy way")}",
             Errno.EINVAL => $"the program must be a {(attachType == AttachType.SkLookup ? "sk_lookup" : "flow_dissector")} program",
             _ => null,
         });

@@ -65,11 +65,11 @@ internal static partial class LinkTestSupport
 
     internal const int SyscallGetppid = 110; // x86-64
 
-    /// <summary>An array map of <paramref name="slots"/> u64 counters.</summary>
-    internal static ArrayMap<ulong> Counters(uint slots = 1, string name = "counters") => ArrayMap<ulong>.Create(slots, name);
+    /// <summary><paramref name="slots"/> u64 counters in the single value of an array map (direct value access needs one entry).</summary>
+    internal static CounterSlots Counters(int slots = 1, string name = "counters") => new(slots, name);
 
     /// <summary>Code that adds 1 to counter <paramref name="slot"/> and returns <paramref name="returnValue"/>; optional pid filter and extra filter code before.</summary>
-    internal static IReadOnlyList<Instruction> CountingCode(ArrayMap<ulong> counters, int returnValue = 0, int? pid = null, int slot = 0, Action<Assembler>? filter = null)
+    internal static IReadOnlyList<Instruction> CountingCode(CounterSlots counters, int returnValue = 0, int? pid = null, int slot = 0, Action<Assembler>? filter = null)
     {
         var asm = new Assembler();
         asm.Mov(Register.R6, Register.R1);
@@ -90,7 +90,7 @@ internal static partial class LinkTestSupport
     }
 
     /// <summary>Loads a counting program.</summary>
-    internal static Program LoadCounter(ProgramType type, ArrayMap<ulong> counters, AttachType? expected = null, int returnValue = 0, int? pid = null,
+    internal static Program LoadCounter(ProgramType type, CounterSlots counters, AttachType? expected = null, int returnValue = 0, int? pid = null,
         int slot = 0, Action<Assembler>? filter = null, string name = "counter", uint attachBtfId = 0)
     {
         return Program.Load(new ProgramSpec
@@ -142,6 +142,32 @@ internal static partial class LinkTestSupport
 
     /// <summary>A short random suffix for names of namespaces, interfaces and cgroups.</summary>
     internal static string Suffix() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3]);
+}
+
+/// <summary>Counters a program increments in place: one array element of several u64 slots.</summary>
+internal sealed class CounterSlots : IDisposable
+{
+    private readonly int _slots;
+
+    public CounterSlots(int slots, string name)
+    {
+        _slots = slots;
+        Map = Map.Create(new MapSpec { Name = name, Type = MapType.Array, KeySize = 4, ValueSize = (uint)(8 * slots), MaxEntries = 1 });
+    }
+
+    public Map Map { get; }
+
+    public ulong this[int slot]
+    {
+        get
+        {
+            byte[] value = new byte[8 * _slots];
+            Map.Lookup(BitConverter.GetBytes(0), value);
+            return BitConverter.ToUInt64(value, slot * 8);
+        }
+    }
+
+    public void Dispose() => Map.Dispose();
 }
 
 /// <summary>

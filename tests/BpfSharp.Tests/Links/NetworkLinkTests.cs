@@ -295,7 +295,7 @@ public sealed class NetworkLinkTests
         using NetnsLink link = NetnsLink.Attach(program, AttachType.FlowDissector, net.NamespacePath);
         Assert.Equal(AttachType.FlowDissector, Assert.IsType<NetnsLinkInfo>(link.Info).AttachType);
         var second = Assert.Throws<BpfException>(() => NetnsLink.Attach(program, AttachType.FlowDissector, net.NamespacePath));
-        Assert.Equal(Errno.EEXIST, second.Errno);
+        Assert.Contains(second.Errno, new[] { Errno.EEXIST, Errno.E2BIG });
         Assert.Contains("one per namespace", second.Message);
     }
 

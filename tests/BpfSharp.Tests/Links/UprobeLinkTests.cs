@@ -132,7 +132,7 @@ public sealed class UprobeLinkTests
     /// cookie, spec from the map, then constant / register / register-dereference, shifted to size.
     /// results[0..1] = arguments, results[2] = hits, results[3] = spec id.
     /// </summary>
-    private static IReadOnlyList<Instruction> UsdtArgumentReader(Map specs, ArrayMap<ulong> results)
+    private static IReadOnlyList<Instruction> UsdtArgumentReader(Map specs, CounterSlots results)
     {
         var asm = new Assembler()
             .Mov(Register.R6, Register.R1)
