@@ -21,7 +21,7 @@ internal static class BtfCommand
     {
         var source = new Argument<string[]>("source")
         {
-            Description = "A raw BTF file (default /sys/kernel/btf/vmlinux; /sys/kernel/btf/MODULE is read on top of vmlinux), 'file PATH', or 'id N' for a BTF object loaded in the kernel",
+            Description = "A BTF file: raw BTF or an ELF object with a .BTF section (default /sys/kernel/btf/vmlinux; /sys/kernel/btf/MODULE is read on top of vmlinux), 'file PATH', or 'id N' for a BTF object loaded in the kernel",
             Arity = new ArgumentArity(0, 2),
         };
         var format = new Option<string>("--format")
@@ -106,14 +106,6 @@ internal static class BtfCommand
         if (Path.GetDirectoryName(full) == KernelBtf.Directory)
         {
             return KernelBtf.Module(Path.GetFileName(full));
-        }
-        using (var file = File.OpenRead(path))
-        {
-            Span<byte> magic = stackalloc byte[4];
-            if (file.Read(magic) == 4 && magic.SequenceEqual((ReadOnlySpan<byte>)[0x7f, (byte)'E', (byte)'L', (byte)'F']))
-            {
-                throw new ArgumentException($"{path} is an ELF object; this command reads raw BTF. Extract the section first: llvm-objcopy --dump-section .BTF=FILE {path} /dev/null");
-            }
         }
         return BtfSpec.Load(path);
     }

@@ -167,14 +167,7 @@ public sealed partial class BtfCWriterTests : IDisposable
     [GeneratedRegex(@"^typedef .*?[ *(](\w+)(\)\(.*|\[.*|\(.*)?;$", RegexOptions.Multiline)]
     private static partial Regex TypedefPattern();
 
-    private byte[] ExtractBtf(string objectPath) => Extract(objectPath, ".BTF");
+    private static byte[] ExtractBtf(string objectPath) => BtfTestData.ReadSections(objectPath).Btf;
 
-    private byte[] ExtractExt(string objectPath) => Extract(objectPath, ".BTF.ext");
-
-    private byte[] Extract(string objectPath, string section)
-    {
-        string output = Path.Combine(_directory, section.TrimStart('.'));
-        BtfTestData.Run("llvm-objcopy-14", $"--dump-section {section}={output} {objectPath} /dev/null");
-        return File.ReadAllBytes(output);
-    }
+    private static byte[] ExtractExt(string objectPath) => BtfTestData.ReadSections(objectPath).Ext;
 }
