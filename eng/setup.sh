@@ -15,7 +15,7 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 # Debian packages: clang/llvm 14 compile and disassemble BPF C, libbpf-dev provides bpf_helpers.h,
-# bpftool and libbpf are the references the tests and benchmarks compare with.
+# systemtap-sdt-dev and gcc build the USDT test executable; bpftool and libbpf are the references the tests and benchmarks compare with.
 need=()
 command -v clang-14 >/dev/null 2>&1 || need+=(clang-14)
 command -v llvm-objdump-14 >/dev/null 2>&1 || need+=(llvm-14)
@@ -23,6 +23,8 @@ command -v llvm-objdump-14 >/dev/null 2>&1 || need+=(llvm-14)
 [ -f /usr/include/linux/bpf.h ] || need+=(linux-libc-dev)
 command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || need+=(bpftool)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+[ -f /usr/include/x86_64-linux-gnu/sys/sdt.h ] || [ -f /usr/include/aarch64-linux-gnu/sys/sdt.h ] || [ -f /usr/include/sys/sdt.h ] || need+=(systemtap-sdt-dev)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -36,7 +36,8 @@ public static class BpfObjectKinds
         {
             "anon_inode:bpf-prog" => BpfObjectKind.Program,
             "anon_inode:bpf-map" => BpfObjectKind.Map,
-            "anon_inode:bpf_link" => BpfObjectKind.Link,
+            // A new link's file is "bpf_link"; one reopened from a pin or an id is "bpf-link".
+            "anon_inode:bpf_link" or "anon_inode:bpf-link" => BpfObjectKind.Link,
             "anon_inode:btf" => BpfObjectKind.Btf,
             _ => BpfObjectKind.Unknown,
         };

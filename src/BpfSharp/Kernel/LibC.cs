@@ -79,6 +79,18 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "if_nametoindex", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial uint IfNameToIndex(string name);
 
+    [LibraryImport(Library, EntryPoint = "bind", SetLastError = true)]
+    internal static partial int Bind(int socket, void* address, uint length);
+
+    [LibraryImport(Library, EntryPoint = "send", SetLastError = true)]
+    internal static partial nint Send(int socket, void* buffer, nuint length, int flags);
+
+    [LibraryImport(Library, EntryPoint = "recv", SetLastError = true)]
+    internal static partial nint Recv(int socket, void* buffer, nuint length, int flags);
+
+    internal const int AF_NETLINK = 16, SOCK_RAW = 3, SOCK_CLOEXEC = 0x80000, NETLINK_ROUTE = 0;
+    internal const int SOL_SOCKET = 1, SOL_NETLINK = 270, NETLINK_EXT_ACK = 11, NETLINK_CAP_ACK = 10;
+    internal const int SO_ATTACH_BPF = 50, SO_DETACH_BPF = 27;
     internal const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000;
     internal const int F_DUPFD_CLOEXEC = 1030;
     internal const int CLOCK_REALTIME = 0, CLOCK_BOOTTIME = 7;

@@ -47,6 +47,9 @@ public sealed class KernelSymbols
     /// <summary>The running kernel's symbols, read once per process.</summary>
     public static KernelSymbols Current => Running.Value;
 
+    /// <summary>Every symbol, in address order (what kprobe.multi patterns are matched against).</summary>
+    public IReadOnlyList<KernelSymbol> Symbols => _byAddress;
+
     /// <summary>How many symbols there are.</summary>
     public int Count => _byAddress.Length;
 

@@ -1,0 +1,263 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using BpfSharp.Asm;
+using BpfSharp.Links;
+using BpfSharp.Maps;
+using BpfSharp.Programs;
+
+namespace BpfSharp.Tests.Links;
+
+/// <summary>
+/// Every link test runs in this collection, alone (after the parallel collections): its fixture
+/// records the system's program and link ids before the first test and checks, after the last,
+/// that the same ids (and no others) exist: the tests left nothing attached or loaded.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class LinkCollection : ICollectionFixture<KernelObjectLedger>
+{
+    public const string Name = "Links";
+}
+
+/// <summary>Records program and link ids at the start and verifies them at the end.</summary>
+public sealed class KernelObjectLedger : IDisposable
+{
+    private readonly uint[] _programs = [];
+    private readonly uint[] _links = [];
+
+    public KernelObjectLedger()
+    {
+        if (BpfSharp.Kernel.LibC.GetEuid() == 0)
+        {
+            _programs = [.. Program.AllIds()];
+            _links = [.. Link.AllIds()];
+        }
+    }
+
+    /// <summary>The ids before the tests.</summary>
+    public IReadOnlyList<uint> ProgramsBefore => _programs;
+
+    /// <summary>The link ids before the tests.</summary>
+    public IReadOnlyList<uint> LinksBefore => _links;
+
+    public void Dispose()
+    {
+        if (BpfSharp.Kernel.LibC.GetEuid() != 0)
+        {
+            return;
+        }
+        // The kernel frees programs and links after an RCU grace period: wait for it.
+        bool clean = LinkTestSupport.WaitUntil(() => Program.AllIds().SequenceEqual(_programs) && Link.AllIds().SequenceEqual(_links), TimeSpan.FromSeconds(10));
+        if (!clean)
+        {
+            string leakedPrograms = string.Join(", ", Program.AllIds().Except(_programs));
+            string leakedLinks = string.Join(", ", Link.AllIds().Except(_links));
+            throw new InvalidOperationException($"link tests left kernel objects behind: programs [{leakedPrograms}], links [{leakedLinks}]");
+        }
+    }
+}
+
+/// <summary>Counting programs, triggers, and shell helpers shared by the link tests.</summary>
+internal static partial class LinkTestSupport
+{
+    /// <summary>getppid(2): a system call with no side effect that nothing else in the test process makes.</summary>
+    [LibraryImport("libc", EntryPoint = "getppid")]
+    internal static partial int GetParentPid();
+
+    internal const int SyscallGetppid = 110; // x86-64
+
+    /// <summary><paramref name="slots"/> u64 counters in the single value of an array map (direct value access needs one entry).</summary>
+    internal static CounterSlots Counters(int slots = 1, string name = "counters") => new(slots, name);
+
+    /// <summary>Code that adds 1 to counter <paramref name="slot"/> and returns <paramref name="returnValue"/>; optional pid filter and extra filter code before.</summary>
+    internal static IReadOnlyList<Instruction> CountingCode(CounterSlots counters, int returnValue = 0, int? pid = null, int slot = 0, Action<Assembler>? filter = null)
+    {
+        var asm = new Assembler();
+        asm.Mov(Register.R6, Register.R1);
+        filter?.Invoke(asm);
+        if (pid is int processId)
+        {
+            asm.Call(HelperFunction.GetCurrentPidTgid)
+               .Alu(AluOperation.RightShift, Register.R0, 32)
+               .JumpIf(JumpOperation.NotEqual, Register.R0, processId, "out");
+        }
+        asm.Emit(Instruction.LoadMapValue(Register.R1, counters.Map.Fd.Value, slot * 8))
+           .Mov(Register.R2, 1)
+           .Atomic(AtomicOperation.Add, AccessSize.DoubleWord, Register.R1, 0, Register.R2)
+           .Label("out")
+           .Mov(Register.R0, returnValue)
+           .Exit();
+        return asm.Build();
+    }
+
+    /// <summary>Loads a counting program.</summary>
+    internal static Program LoadCounter(ProgramType type, CounterSlots counters, AttachType? expected = null, int returnValue = 0, int? pid = null,
+        int slot = 0, Action<Assembler>? filter = null, string name = "counter", uint attachBtfId = 0)
+    {
+        return Program.Load(new ProgramSpec
+        {
+            Name = name,
+            Type = type,
+            ExpectedAttachType = expected,
+            Instructions = CountingCode(counters, returnValue, pid, slot, filter),
+            License = "GPL",
+            AttachBtfId = attachBtfId,
+        });
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or the time is up.</summary>
+    internal static bool WaitUntil(Func<bool> condition, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout)
+            {
+                return false;
+            }
+            Thread.Sleep(20);
+        }
+        return true;
+    }
+
+    /// <summary>Runs a command; returns exit code and output (stdout and stderr).</summary>
+    internal static (int ExitCode, string Output) Run(string file, params string[] arguments)
+    {
+        (int code, string output, string error) = ExternalTool.Execute(file, arguments);
+        return (code, output + error);
+    }
+
+    /// <summary>Runs a command that must succeed.</summary>
+    internal static string MustRun(string file, params string[] arguments)
+    {
+        (int code, string output) = Run(file, arguments);
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed ({code}): {output}");
+        }
+        return output;
+    }
+
+    /// <summary>The compiled native test executable tests/native/NAME.c.</summary>
+    internal static string NativeProgram(string name) => Path.Combine(AppContext.BaseDirectory, "native", name);
+
+    /// <summary>A short random suffix for names of namespaces, interfaces and cgroups.</summary>
+    internal static string Suffix() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3]);
+}
+
+/// <summary>Counters a program increments in place: one array element of several u64 slots.</summary>
+internal sealed class CounterSlots : IDisposable
+{
+    private readonly int _slots;
+
+    public CounterSlots(int slots, string name)
+    {
+        _slots = slots;
+        Map = Map.Create(new MapSpec { Name = name, Type = MapType.Array, KeySize = 4, ValueSize = (uint)(8 * slots), MaxEntries = 1 });
+    }
+
+    public Map Map { get; }
+
+    public ulong this[int slot]
+    {
+        get
+        {
+            byte[] value = new byte[8 * _slots];
+            Map.Lookup(BitConverter.GetBytes(0), value);
+            return BitConverter.ToUInt64(value, slot * 8);
+        }
+    }
+
+    public void Dispose() => Map.Dispose();
+}
+
+/// <summary>
+/// A network namespace joined to this one by a veth pair: the host end <see cref="HostInterface"/>
+/// (10.X.Y.1) here, the peer (10.X.Y.2) inside the namespace. Removed on dispose.
+/// </summary>
+internal sealed class VethNamespace : IDisposable
+{
+    public VethNamespace()
+    {
+        string suffix = LinkTestSupport.Suffix();
+        Namespace = $"bpfsharp-{suffix}";
+        HostInterface = $"bsh{suffix}";
+        PeerInterface = $"bsp{suffix}";
+        int subnet = Random.Shared.Next(1, 250);
+        HostAddress = $"10.213.{subnet}.1";
+        PeerAddress = $"10.213.{subnet}.2";
+        LinkTestSupport.MustRun("ip", "netns", "add", Namespace);
+        try
+        {
+            LinkTestSupport.MustRun("ip", "link", "add", HostInterface, "type", "veth", "peer", "name", PeerInterface, "netns", Namespace);
+            LinkTestSupport.MustRun("ip", "addr", "add", $"{HostAddress}/24", "dev", HostInterface);
+            LinkTestSupport.MustRun("ip", "link", "set", HostInterface, "up");
+            LinkTestSupport.MustRun("ip", "-n", Namespace, "addr", "add", $"{PeerAddress}/24", "dev", PeerInterface);
+            LinkTestSupport.MustRun("ip", "-n", Namespace, "link", "set", PeerInterface, "up");
+            LinkTestSupport.MustRun("ip", "-n", Namespace, "link", "set", "lo", "up");
+            HostIndex = BpfSharp.Kernel.NetworkInterfaces.Index(HostInterface);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public string Namespace { get; }
+    public string HostInterface { get; }
+    public string PeerInterface { get; }
+    public string HostAddress { get; }
+    public string PeerAddress { get; }
+    public int HostIndex { get; }
+
+    /// <summary>The namespace's file, for netns links.</summary>
+    public string NamespacePath => $"/run/netns/{Namespace}";
+
+    /// <summary>Runs a bash command inside the namespace.</summary>
+    public (int ExitCode, string Output) Bash(string command) => LinkTestSupport.Run("ip", "netns", "exec", Namespace, "bash", "-c", command);
+
+    /// <summary>Sends one UDP datagram from the namespace to the host end; true when bash could send it.</summary>
+    public void SendUdpToHost(int port, string text) =>
+        Bash($"echo {text} > /dev/udp/{HostAddress}/{port}");
+
+    public void Dispose()
+    {
+        // Deleting the namespace deletes the peer, and with it the host end of the pair.
+        LinkTestSupport.Run("ip", "link", "del", HostInterface);
+        LinkTestSupport.Run("ip", "netns", "del", Namespace);
+    }
+}
+
+/// <summary>A fresh cgroup v2 child under /sys/fs/cgroup/unified (or /sys/fs/cgroup), removed on dispose.</summary>
+internal sealed class TestCgroup : IDisposable
+{
+    public TestCgroup()
+    {
+        string root = File.Exists("/sys/fs/cgroup/unified/cgroup.procs") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+        Path = System.IO.Path.Combine(root, $"bpfsharp-test-{LinkTestSupport.Suffix()}");
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    /// <summary>Runs a bash command inside the cgroup (the shell moves itself in first).</summary>
+    public (int ExitCode, string Output) Bash(string command) =>
+        LinkTestSupport.Run("bash", "-c", $"echo $$ > {Path}/cgroup.procs && {command}");
+
+    public void Dispose()
+    {
+        // Processes run in it have exited; an empty cgroup can be removed.
+        LinkTestSupport.WaitUntil(() =>
+        {
+            try
+            {
+                Directory.Delete(Path);
+                return true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(5));
+    }
+}

@@ -1,0 +1,327 @@
+using System.Net;
+using System.Net.Sockets;
+using BpfSharp.Kernel;
+using BpfSharp.Links;
+using BpfSharp.Maps;
+using BpfSharp.Programs;
+using static BpfSharp.Tests.Links.LinkTestSupport;
+
+namespace BpfSharp.Tests.Links;
+
+[Collection(LinkCollection.Name)]
+[Trait("Category", "Kernel")]
+public sealed class NetworkLinkTests
+{
+    private const int XdpDrop = 1, XdpPass = 2, TcxDrop = 2, TcxNext = -1, TcActShot = 2, TcActOk = 0;
+
+    /// <summary>Sends datagrams from the namespace to a UDP socket on the host end; returns how many arrived.</summary>
+    private static int DatagramsDelivered(VethNamespace net, int count)
+    {
+        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        receiver.Bind(new IPEndPoint(IPAddress.Parse(net.HostAddress), 0));
+        int port = ((IPEndPoint)receiver.LocalEndPoint!).Port;
+        for (int i = 0; i < count; i++)
+        {
+            net.SendUdpToHost(port, $"packet{i}");
+        }
+        int received = 0;
+        byte[] buffer = new byte[256];
+        // Wait for each datagram with a timeout: a dropped one never comes.
+        while (received < count && receiver.Poll(TimeSpan.FromMilliseconds(received == 0 ? 1500 : 500), SelectMode.SelectRead))
+        {
+            receiver.Receive(buffer);
+            received++;
+        }
+        return received;
+    }
+
+    [KernelFact]
+    public void XdpLinkDropsThenPassesPacketsFromAnotherNamespace()
+    {
+        using var net = new VethNamespace();
+        using var counters = Counters(2);
+        using Program drop = LoadCounter(ProgramType.Xdp, counters, AttachType.Xdp, XdpDrop, slot: 0, name: "xdp_drop");
+        using Program pass = LoadCounter(ProgramType.Xdp, counters, AttachType.Xdp, XdpPass, slot: 1, name: "xdp_pass");
+        using (XdpLink link = XdpLink.Attach(drop, net.HostInterface))
+        {
+            Assert.True(link.IsBpfLink);
+            Assert.Equal(0, DatagramsDelivered(net, 3));
+            Assert.True(counters[0] >= 1, "the XDP program saw no packet");
+            var info = Assert.IsType<XdpLinkInfo>(link.Info);
+            Assert.Equal(net.HostIndex, info.Ifindex);
+            Assert.Equal(drop.Id, info.ProgramId);
+
+            // A second program on the same device and mode is refused while the link holds it.
+            var busy = Assert.Throws<BpfException>(() => XdpLink.Attach(pass, net.HostIndex));
+            Assert.Equal(BpfCommand.LinkCreate, busy.Command);
+
+            link.Update(pass, expected: drop);
+            Assert.Equal(pass.Id, link.Info.ProgramId);
+            Assert.Equal(3, DatagramsDelivered(net, 3));
+            Assert.True(counters[1] >= 3);
+
+            link.Detach();
+            ulong seen = counters[1];
+            Assert.Equal(2, DatagramsDelivered(net, 2));
+            Assert.Equal(seen, counters[1]);
+        }
+        Assert.Equal(2, DatagramsDelivered(net, 2));
+    }
+
+    [KernelFact]
+    public void XdpThroughNetlinkAttachesAndDetaches()
+    {
+        using var net = new VethNamespace();
+        using var counters = Counters();
+        using Program drop = LoadCounter(ProgramType.Xdp, counters, AttachType.Xdp, XdpDrop);
+        using (XdpLink attachment = XdpLink.AttachWithNetlink(drop, net.HostIndex, XdpAttachMode.Generic))
+        {
+            Assert.False(attachment.IsBpfLink);
+            Assert.Contains("xdpgeneric", MustRun("ip", "link", "show", net.HostInterface));
+            Assert.Equal(0, DatagramsDelivered(net, 2));
+            Assert.True(counters[0] >= 1);
+            Assert.Throws<NotSupportedException>(() => attachment.Pin("/sys/fs/bpf/never"));
+
+            // The kernel's extended ack explains a refusal: a second netlink attach must not replace ours.
+            var exists = Assert.Throws<BpfException>(() => XdpLink.AttachWithNetlink(drop, net.HostIndex, XdpAttachMode.Generic));
+            Assert.Equal("netlink", exists.Operation);
+            Assert.Equal(Errno.EBUSY, exists.Errno);
+        }
+        Assert.DoesNotContain("xdp", MustRun("ip", "link", "show", net.HostInterface));
+        Assert.Equal(2, DatagramsDelivered(net, 2));
+    }
+
+    [KernelFact]
+    public void TcxIngressCountsAndDrops()
+    {
+        using var net = new VethNamespace();
+        using var counters = Counters(2);
+        using Program count = LoadCounter(ProgramType.SchedCls, counters, AttachType.TcxIngress, TcxNext, slot: 0, name: "tcx_count");
+        using Program drop = LoadCounter(ProgramType.SchedCls, counters, AttachType.TcxIngress, TcxDrop, slot: 1, name: "tcx_drop");
+        using (TcLink counting = TcLink.Attach(count, net.HostInterface, TcDirection.Ingress))
+        {
+            Assert.True(counting.IsTcx);
+            Assert.Equal(3, DatagramsDelivered(net, 3));
+            Assert.True(counters[0] >= 3);
+            var info = Assert.IsType<TcxLinkInfo>(counting.Info);
+            Assert.Equal(AttachType.TcxIngress, info.AttachType);
+            Assert.Equal(net.HostIndex, info.Ifindex);
+            using (TcLink dropping = TcLink.Attach(drop, net.HostIndex, TcDirection.Ingress))
+            {
+                Assert.Equal(0, DatagramsDelivered(net, 2));
+                Assert.True(counters[1] >= 1);
+            }
+            Assert.Equal(2, DatagramsDelivered(net, 2));
+        }
+    }
+
+    [KernelFact]
+    public void ClsBpfFilterOnClsactDropsAndIsRemoved()
+    {
+        using var net = new VethNamespace();
+        using var counters = Counters();
+        using Program drop = LoadCounter(ProgramType.SchedCls, counters, returnValue: TcActShot, name: "cls_drop");
+        using (TcLink filter = TcLink.AttachClassifier(drop, net.HostIndex, TcDirection.Ingress))
+        {
+            Assert.False(filter.IsTcx);
+            Assert.Contains("cls_drop", MustRun("tc", "filter", "show", "dev", net.HostInterface, "ingress"));
+            Assert.Equal(0, DatagramsDelivered(net, 2));
+            Assert.True(counters[0] >= 1);
+            var duplicate = Assert.Throws<BpfException>(() => TcLink.AttachClassifier(drop, net.HostIndex, TcDirection.Ingress));
+            Assert.Equal(Errno.EEXIST, duplicate.Errno);
+        }
+        Assert.DoesNotContain("clsact", MustRun("tc", "qdisc", "show", "dev", net.HostInterface));
+        Assert.Equal(2, DatagramsDelivered(net, 2));
+        _ = TcActOk;
+    }
+
+    [KernelFact]
+    public void CgroupConnect4RefusesConnectionsFromTheCgroupOnly()
+    {
+        using var cgroup = new TestCgroup();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        string connect = $"exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected";
+        using var counters = Counters();
+        using Program refuse = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 0, name: "refuse");
+        Assert.Contains("connected", cgroup.Bash(connect).Output);
+        using (CgroupLink link = CgroupLink.Attach(refuse, cgroup.Path, AttachType.CgroupInet4Connect))
+        {
+            (int code, string output) = cgroup.Bash(connect);
+            Assert.NotEqual(0, code);
+            Assert.Contains("Operation not permitted", output);
+            Assert.Equal(1UL, counters[0]);
+            // Outside the cgroup, connecting still works.
+            Assert.Contains("connected", MustRun("bash", "-c", connect));
+            var info = Assert.IsType<CgroupLinkInfo>(link.Info);
+            Assert.Equal(AttachType.CgroupInet4Connect, info.AttachType);
+            Assert.Equal(new DirectoryInfo(cgroup.Path).Exists ? CgroupId(cgroup.Path) : 0, info.CgroupId);
+        }
+        Assert.Contains("connected", cgroup.Bash(connect).Output);
+    }
+
+    private static ulong CgroupId(string path) => ulong.Parse(MustRun("stat", "-c", "%i", path).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+    [KernelFact]
+    public void LegacyCgroupAttachWithMultiRunsEveryProgram()
+    {
+        using var cgroup = new TestCgroup();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var counters = Counters(3);
+        using Program first = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 1, slot: 0);
+        using Program second = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 1, slot: 1);
+        using Program third = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 1, slot: 2);
+        using (CgroupLink a = CgroupLink.AttachLegacy(first, cgroup.Path, AttachType.CgroupInet4Connect, CgroupAttachFlags.AllowMulti))
+        using (CgroupLink b = CgroupLink.AttachLegacy(second, cgroup.Path, AttachType.CgroupInet4Connect, CgroupAttachFlags.AllowMulti))
+        {
+            Assert.Contains("connected", cgroup.Bash($"exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected").Output);
+            Assert.Equal(1UL, counters[0]);
+            Assert.Equal(1UL, counters[1]);
+            // Replace the second atomically.
+            using CgroupLink c = CgroupLink.AttachLegacy(third, cgroup.Path, AttachType.CgroupInet4Connect,
+                CgroupAttachFlags.AllowMulti | CgroupAttachFlags.Replace, replace: second);
+            Assert.Contains("connected", cgroup.Bash($"exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected").Output);
+            Assert.Equal(2UL, counters[0]);
+            Assert.Equal(1UL, counters[1]);
+            Assert.Equal(1UL, counters[2]);
+            Assert.Throws<NotSupportedException>(() => a.Info);
+        }
+        // An exclusive attach now succeeds: every legacy program was detached.
+        using CgroupLink exclusive = CgroupLink.AttachLegacy(first, cgroup.Path, AttachType.CgroupInet4Connect, CgroupAttachFlags.None);
+    }
+
+    [KernelFact]
+    public void SockOpsCountsConnectionEvents()
+    {
+        using var cgroup = new TestCgroup();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var counters = Counters();
+        using Program program = LoadCounter(ProgramType.SockOps, counters, AttachType.CgroupSockOps, returnValue: 1);
+        using CgroupLink link = CgroupLink.Attach(program, cgroup.Path, AttachType.CgroupSockOps);
+        Assert.Contains("connected", cgroup.Bash($"exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected").Output);
+        Assert.True(counters[0] >= 1, "sockops saw no event");
+    }
+
+    [KernelFact]
+    public void SkMsgOnASockmapSeesEverySend()
+    {
+        using Map sockmap = Map.Create(new MapSpec { Name = "socks", Type = MapType.SockMap, KeySize = 4, ValueSize = 4, MaxEntries = 2 });
+        using var counters = Counters();
+        using Program program = LoadCounter(ProgramType.SkMsg, counters, AttachType.SkMsgVerdict, returnValue: 1 /* SK_PASS */);
+        using SockMapLink link = SockMapLink.Attach(program, sockmap, AttachType.SkMsgVerdict);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect((IPEndPoint)listener.LocalEndpoint);
+        using Socket server = listener.AcceptSocket();
+        sockmap.Update(BitConverter.GetBytes(0), BitConverter.GetBytes((int)client.SafeHandle.DangerousGetHandle()));
+        for (int i = 0; i < 3; i++)
+        {
+            client.Send("hello"u8);
+        }
+        byte[] buffer = new byte[64];
+        int total = 0;
+        while (total < 15 && server.Poll(TimeSpan.FromSeconds(2), SelectMode.SelectRead))
+        {
+            total += server.Receive(buffer);
+        }
+        Assert.Equal(15, total);
+        Assert.Equal(3UL, counters[0]);
+        sockmap.TryDelete(BitConverter.GetBytes(0));
+        if (link.IsBpfLink)
+        {
+            Assert.Equal(AttachType.SkMsgVerdict, Assert.IsType<SockMapLinkInfo>(link.Info).AttachType);
+        }
+    }
+
+    [KernelFact]
+    public void SocketFilterCountsAndDropsDatagrams()
+    {
+        using var counters = Counters(2);
+        using Program keep = LoadCounter(ProgramType.SocketFilter, counters, returnValue: 0xffff, slot: 0, name: "keep");
+        using Program drop = LoadCounter(ProgramType.SocketFilter, counters, returnValue: 0, slot: 1, name: "drop");
+        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        byte[] buffer = new byte[64];
+        using (SocketFilterLink filter = SocketFilterLink.Attach(keep, receiver))
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                sender.SendTo("datagram"u8, receiver.LocalEndPoint!);
+                Assert.True(receiver.Poll(TimeSpan.FromSeconds(2), SelectMode.SelectRead));
+                Assert.Equal(8, receiver.Receive(buffer));
+            }
+            Assert.Equal(3UL, counters[0]);
+        }
+        using (SocketFilterLink filter = SocketFilterLink.Attach(drop, receiver))
+        {
+            sender.SendTo("dropped"u8, receiver.LocalEndPoint!);
+            Assert.True(WaitUntil(() => counters[1] == 1, TimeSpan.FromSeconds(2)));
+            Assert.False(receiver.Poll(TimeSpan.FromMilliseconds(200), SelectMode.SelectRead));
+        }
+        sender.SendTo("after"u8, receiver.LocalEndPoint!);
+        Assert.True(receiver.Poll(TimeSpan.FromSeconds(2), SelectMode.SelectRead));
+        Assert.Equal(5, receiver.Receive(buffer));
+        Assert.Equal(1UL, counters[1]);
+    }
+
+    [KernelFact]
+    public void SkLookupRunsForConnectionsInItsNamespace()
+    {
+        using var net = new VethNamespace();
+        using var counters = Counters();
+        using Program program = LoadCounter(ProgramType.SkLookup, counters, AttachType.SkLookup, returnValue: 1 /* SK_PASS */);
+        using NetnsLink link = NetnsLink.Attach(program, AttachType.SkLookup, net.NamespacePath);
+        // Nothing listens: the lookup runs for the SYN, then the connection is refused.
+        net.Bash("exec 3<>/dev/tcp/127.0.0.1/9 || true");
+        Assert.True(counters[0] >= 1, "sk_lookup did not run");
+        var info = Assert.IsType<NetnsLinkInfo>(link.Info);
+        Assert.Equal(AttachType.SkLookup, info.AttachType);
+        Assert.Equal(ulong.Parse(MustRun("stat", "-L", "-c", "%i", net.NamespacePath).Trim(), System.Globalization.CultureInfo.InvariantCulture), info.NetnsInode);
+    }
+
+    [KernelFact]
+    public void FlowDissectorAllowsOneProgramPerNamespace()
+    {
+        using var net = new VethNamespace();
+        using var counters = Counters();
+        using Program program = LoadCounter(ProgramType.FlowDissector, counters, AttachType.FlowDissector, returnValue: 0);
+        using NetnsLink link = NetnsLink.Attach(program, AttachType.FlowDissector, net.NamespacePath);
+        Assert.Equal(AttachType.FlowDissector, Assert.IsType<NetnsLinkInfo>(link.Info).AttachType);
+        var second = Assert.Throws<BpfException>(() => NetnsLink.Attach(program, AttachType.FlowDissector, net.NamespacePath));
+        Assert.Contains(second.Errno, new[] { Errno.EEXIST, Errno.E2BIG });
+        Assert.Contains("one per namespace", second.Message);
+    }
+
+    [KernelFact]
+    public void NetfilterCountsLocalInPackets()
+    {
+        using var counters = Counters();
+        using Program program = LoadCounter(ProgramType.Netfilter, counters, AttachType.Netfilter, returnValue: 1 /* NF_ACCEPT */);
+        using NetfilterLink link = NetfilterLink.Attach(program, NetfilterProtocolFamily.IPv4, NetfilterHook.LocalIn, priority: -128);
+        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        ulong before = counters[0];
+        sender.SendTo("nf"u8, receiver.LocalEndPoint!);
+        Assert.True(receiver.Poll(TimeSpan.FromSeconds(2), SelectMode.SelectRead));
+        Assert.True(counters[0] > before);
+        var info = Assert.IsType<NetfilterLinkInfo>(link.Info);
+        Assert.Equal((uint)NetfilterProtocolFamily.IPv4, info.ProtocolFamily);
+        Assert.Equal((uint)NetfilterHook.LocalIn, info.Hook);
+        Assert.Equal(-128, info.Priority);
+    }
+
+    [KernelFact]
+    public void StructOpsRegistrationChecksItsMap()
+    {
+        using var counters = Counters();
+        Assert.Throws<ArgumentException>(() => StructOpsLink.Attach(counters.Map));
+    }
+}
