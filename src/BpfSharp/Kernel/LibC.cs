@@ -87,7 +87,7 @@ internal static unsafe partial class LibC
     internal const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     internal const int EPOLL_CLOEXEC = 0x80000;
     internal const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
-    internal const uint EPOLLIN = 0x001, EPOLLERR = 0x008, EPOLLHUP = 0x010, EPOLLET = 1u << 31;
+    internal const uint EPOLLIN = 0x001, EPOLLOUT = 0x004, EPOLLERR = 0x008, EPOLLHUP = 0x010, EPOLLET = 1u << 31;
 }
 
 /// <summary><c>struct epoll_event</c>: packed on x86-64 (12 bytes), naturally aligned elsewhere.</summary>
