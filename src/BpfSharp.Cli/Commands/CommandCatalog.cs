@@ -11,5 +11,6 @@ internal static class CommandCatalog
         yield return TracePipeCommand.Create();
         yield return FeatureCommand.Create();
         yield return DisasmCommand.Create();
+        yield return BtfCommand.Create();
     }
 }

@@ -243,7 +243,9 @@ public sealed unsafe class Program : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "output sizes must not be negative");
         }
         int dataCapacity = options.DataOutSize ?? options.Data.Length;
-        int contextCapacity = options.ContextOutSize ?? options.Context.Length;
+        // Raw tracepoint, tracing, syscall and struct_ops runs reject a ctx_out buffer (EINVAL), so
+        // the context is echoed back by default only for types whose runs can return it.
+        int contextCapacity = options.ContextOutSize ?? (ReturnsContext(Type) ? options.Context.Length : 0);
         uint flags = (uint)options.Flags | (options.Cpu is null ? 0 : (uint)TestRunFlags.RunOnCpu);
 
         using FileDescriptor.Lease lease = Fd.Borrow();
@@ -291,6 +293,9 @@ public sealed unsafe class Program : IDisposable
             }
         }
     }
+
+    private static bool ReturnsContext(ProgramType type) => type is not (ProgramType.RawTracepoint
+        or ProgramType.RawTracepointWritable or ProgramType.Tracing or ProgramType.Syscall or ProgramType.StructOps);
 
     /// <summary>Closes the program's descriptor.</summary>
     public void Dispose() => Fd.Dispose();

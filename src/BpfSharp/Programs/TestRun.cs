@@ -32,7 +32,11 @@ public sealed class TestRunOptions
     /// <summary>The context the program gets (a <c>__sk_buff</c>, <c>xdp_md</c>, raw tracepoint arguments, ...), or empty for the kernel's default.</summary>
     public ReadOnlyMemory<byte> Context { get; init; }
 
-    /// <summary>The room for the context after the run, in bytes; defaults to the input context's length (0: not read back).</summary>
+    /// <summary>
+    /// The room for the context after the run, in bytes (0: not read back). Defaults to the input
+    /// context's length, except for raw tracepoint, tracing, syscall and struct_ops programs, whose runs
+    /// refuse an output context.
+    /// </summary>
     public int? ContextOutSize { get; init; }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Text;
 using BpfSharp.Asm;
 using BpfSharp.Kernel;
 using BpfSharp.Programs;
@@ -143,48 +142,20 @@ public sealed class AssembledProgramKernelTests
         return a;
     }
 
-    private static unsafe uint Run(IReadOnlyList<Instruction> program, string name)
+    private static uint Run(IReadOnlyList<Instruction> program, string name)
     {
-        byte[] code = InstructionEncoding.Encode(program);
-        byte[] license = "GPL\0"u8.ToArray();
-        byte[] log = new byte[64 * 1024];
-        FileDescriptor fd;
-        fixed (byte* codePointer = code, licensePointer = license, logPointer = log)
+        Program loaded;
+        try
         {
-            var load = new ProgLoadAttr
-            {
-                ProgType = (uint)ProgramType.SocketFilter,
-                InsnCount = (uint)(code.Length / InstructionEncoding.SlotSize),
-                Insns = (ulong)codePointer,
-                License = (ulong)licensePointer,
-                LogLevel = 1,
-                LogSize = (uint)log.Length,
-                LogBuf = (ulong)logPointer,
-            };
-            int result = Bpf.TryCall(BpfCommand.ProgLoad, ref load, out Errno errno);
-            if (result < 0)
-            {
-                string verifierLog = Encoding.ASCII.GetString(log, 0, Math.Max(0, Array.IndexOf(log, (byte)0)));
-                throw new Xunit.Sdk.XunitException($"{name}: the kernel refused the program ({errno}):\n{Disassembler.FormatListing(program)}\n{verifierLog}");
-            }
-            fd = new FileDescriptor(result, $"test program {name}");
+            loaded = Program.Load(new ProgramSpec { Name = "asm_test", Type = ProgramType.SocketFilter, Instructions = program, License = "GPL" });
         }
-        using (fd)
+        catch (VerifierException e)
         {
-            byte[] packet = new byte[64];
-            fixed (byte* packetPointer = packet)
-            {
-                using FileDescriptor.Lease lease = fd.Borrow();
-                var run = new TestRunAttr
-                {
-                    ProgFd = (uint)lease.Fd,
-                    DataIn = (ulong)packetPointer,
-                    DataSizeIn = (uint)packet.Length,
-                    Repeat = 1,
-                };
-                Bpf.Call(BpfCommand.ProgTestRun, ref run, $"running {name}");
-                return run.Retval;
-            }
+            throw new Xunit.Sdk.XunitException($"{name}: the kernel refused the program:\n{Disassembler.FormatListing(program)}\n{e.Log}");
+        }
+        using (loaded)
+        {
+            return loaded.TestRun(new TestRunOptions { Data = new byte[64], Repeat = 1 }).ReturnValue;
         }
     }
 }

@@ -1,3 +1,4 @@
+using BpfSharp.Programs;
 using BpfSharp.Kernel;
 using BpfSharp.Maps;
 
@@ -54,8 +55,8 @@ public class MapLifecycleTests
     {
         using var directory = new BpfFsDirectory();
         string path = Path.Combine(directory.Path, "program");
-        using FileDescriptor program = TestProgramLoader.LoadSocketFilterReturningZero();
-        Bpf.ObjPin(program, path);
+        using Program program = TestProgramLoader.LoadSocketFilterReturningZero();
+        program.Pin(path);
         var error = Assert.Throws<ArgumentException>(() => Map.OpenPinned(path));
         Assert.Contains("not a BPF map", error.Message);
         Assert.Contains("bpf-prog", error.Message);

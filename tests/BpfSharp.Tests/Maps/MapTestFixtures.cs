@@ -86,77 +86,30 @@ internal sealed class TestBtf : IDisposable
     public void Dispose() => Fd.Dispose();
 }
 
-/// <summary>Loads small hand-assembled programs for map tests (the Program type is written elsewhere).</summary>
+/// <summary>Small programs the map tests need, written with the assembler and loaded through <see cref="Program"/>.</summary>
 internal static class TestProgramLoader
 {
-    internal static readonly Instruction ReturnZero = new() { OpCode = 0xb7, Dst = Register.R0, Constant = 0 };
-    internal static readonly Instruction Exit = new() { OpCode = 0x95 };
+    internal static Program LoadSocketFilterReturningZero() => Load(
+        "test_zero", ProgramType.SocketFilter, [Instruction.Move64(Register.R0, 0), Instruction.Exit()]);
 
-    internal static FileDescriptor LoadSocketFilterReturningZero() =>
-        Load(ProgramType.SocketFilter, [ReturnZero, Exit], "test socket filter");
-
-    /// <summary>A raw tracepoint program that returns bpf_get_stackid(ctx, stacks, 0).</summary>
-    internal static FileDescriptor LoadStackIdRecorder(FileDescriptor stacks)
+    /// <summary>A raw tracepoint program returning bpf_get_stackid(ctx, stacks, 0).</summary>
+    internal static Program LoadStackIdRecorder(FileDescriptor stacks)
     {
         using FileDescriptor.Lease lease = stacks.Borrow();
-        Instruction[] program =
+        return Load("test_stackid", ProgramType.RawTracepoint,
         [
-            new() { OpCode = 0x18, Dst = Register.R2, Src = (Register)1 /* BPF_PSEUDO_MAP_FD */, Constant = lease.Fd },
-            new() { OpCode = 0xb7, Dst = Register.R3, Constant = 0 },
-            new() { OpCode = 0x85, Constant = (long)HelperFunction.GetStackid },
-            Exit,
-        ];
-        return Load(ProgramType.RawTracepoint, program, "test stack recorder");
+            Instruction.LoadMapFd(Register.R2, lease.Fd),
+            Instruction.Move64(Register.R3, 0),
+            Instruction.Call(HelperFunction.GetStackid),
+            Instruction.Exit(),
+        ]);
     }
 
-    internal static unsafe FileDescriptor Load(ProgramType type, IReadOnlyList<Instruction> instructions, string description)
-    {
-        byte[] code = InstructionEncoding.Encode(instructions);
-        byte[] license = "GPL\0"u8.ToArray();
-        byte[] log = new byte[256 * 1024];
-        fixed (byte* c = code)
-        fixed (byte* l = license)
-        fixed (byte* g = log)
-        {
-            var attr = new ProgLoadAttr
-            {
-                ProgType = (uint)type,
-                InsnCount = (uint)(code.Length / 8),
-                Insns = (ulong)c,
-                License = (ulong)l,
-                LogLevel = 1,
-                LogSize = (uint)log.Length,
-                LogBuf = (ulong)g,
-            };
-            int fd = Bpf.TryCall(BpfCommand.ProgLoad, ref attr, out Errno errno);
-            if (fd < 0)
-            {
-                string text = Encoding.ASCII.GetString(log, 0, Math.Max(0, Array.IndexOf(log, (byte)0)));
-                throw new InvalidOperationException($"PROG_LOAD of {description} failed with {errno}: {text}");
-            }
-            return new FileDescriptor(fd, description);
-        }
-    }
+    /// <summary>Runs a program once with an 8-byte context and returns its return value.</summary>
+    internal static uint TestRun(Program program) => program.TestRun(new TestRunOptions { Context = new byte[8] }).ReturnValue;
 
-    /// <summary>Runs a program once with BPF_PROG_TEST_RUN and returns its return value.</summary>
-    internal static unsafe uint TestRun(FileDescriptor program, int contextSize = 8)
-    {
-        byte[] context = new byte[contextSize];
-        using FileDescriptor.Lease lease = program.Borrow();
-        fixed (byte* ctx = context)
-        {
-            var attr = new TestRunAttr { ProgFd = (uint)lease.Fd, CtxIn = (ulong)ctx, CtxSizeIn = (uint)contextSize };
-            Bpf.Call(BpfCommand.ProgTestRun, ref attr, "test run");
-            return attr.Retval;
-        }
-    }
-
-    internal static unsafe uint ProgramId(FileDescriptor program)
-    {
-        var info = new ProgInfoLayout();
-        Bpf.GetInfo(program, ref info);
-        return info.Id;
-    }
+    private static Program Load(string name, ProgramType type, Instruction[] instructions) =>
+        Program.Load(new ProgramSpec { Name = name, Type = type, Instructions = instructions, License = "GPL" });
 }
 
 /// <summary>A unique directory under /sys/fs/bpf, removed with everything in it on dispose.</summary>

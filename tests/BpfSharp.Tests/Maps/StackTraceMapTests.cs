@@ -1,3 +1,4 @@
+using BpfSharp.Programs;
 using BpfSharp.Kernel;
 using BpfSharp.Maps;
 
@@ -10,7 +11,7 @@ public class StackTraceMapTests
     public void StackRecordedByARawTracepointProgramHoldsKernelAddresses()
     {
         using StackTraceMap stacks = StackTraceMap.Create(64, maxDepth: 32, name: "stacks");
-        using FileDescriptor program = TestProgramLoader.LoadStackIdRecorder(stacks.Fd);
+        using Program program = TestProgramLoader.LoadStackIdRecorder(stacks.Fd);
 
         uint stackId = TestProgramLoader.TestRun(program);
         Assert.True((int)stackId >= 0, $"bpf_get_stackid failed with {(int)stackId}");

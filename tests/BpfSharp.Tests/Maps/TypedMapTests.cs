@@ -1,3 +1,4 @@
+using BpfSharp.Programs;
 using System.Net;
 using System.Runtime.InteropServices;
 using BpfSharp.Kernel;
@@ -252,11 +253,11 @@ public class TypedMapTests
     public void ProgramArrayHoldsLoadedPrograms()
     {
         using ProgramArrayMap jumps = ProgramArrayMap.Create(4, "jumps");
-        using FileDescriptor program = TestProgramLoader.LoadSocketFilterReturningZero();
-        uint programId = TestProgramLoader.ProgramId(program);
+        using Program program = TestProgramLoader.LoadSocketFilterReturningZero();
+        uint programId = program.Id;
 
         Assert.False(jumps.TryGetProgramId(1, out _));
-        jumps.Set(1, program);
+        jumps.Set(1, program.Fd);
         Assert.True(jumps.TryGetProgramId(1, out uint id));
         Assert.Equal(programId, id);
         Assert.True(jumps.Clear(1));

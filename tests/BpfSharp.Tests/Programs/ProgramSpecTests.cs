@@ -1,6 +1,5 @@
 using BpfSharp.Asm;
 using BpfSharp.Programs;
-using static BpfSharp.Tests.Programs.Insn;
 
 namespace BpfSharp.Tests.Programs;
 
@@ -13,14 +12,14 @@ public class ProgramSpecTests
         {
             Name = "original",
             Type = ProgramType.Xdp,
-            Instructions = Return(2),
+            Instructions = Returning(2),
             License = "GPL",
             FuncInfo = [1, 2, 3, 4, 5, 6, 7, 8],
             FuncInfoRecordSize = 8,
         };
         ProgramSpec copy = spec.Copy();
         copy.Name = "copy";
-        copy.Instructions = [.. copy.Instructions, Exit()];
+        copy.Instructions = [.. copy.Instructions, Instruction.Exit()];
         copy.FuncInfo![0] = 99;
         Assert.Equal("original", spec.Name);
         Assert.Equal(2, spec.Instructions.Count);
@@ -46,7 +45,7 @@ public class ProgramSpecTests
         {
             Name = "bad_records",
             Type = ProgramType.Xdp,
-            Instructions = Return(2),
+            Instructions = Returning(2),
             LineInfo = new byte[20],
             LineInfoRecordSize = 16,
         };
@@ -61,11 +60,14 @@ public class ProgramSpecTests
         {
             Name = "no_btf",
             Type = ProgramType.Xdp,
-            Instructions = Return(2),
+            Instructions = Returning(2),
             LineInfo = new byte[16],
             LineInfoRecordSize = 16,
         };
         var error = Assert.Throws<ArgumentException>(() => Program.Load(spec));
         Assert.Contains("ProgramSpec.Btf", error.Message);
     }
+
+    /// <summary>r0 = value; exit.</summary>
+    private static Instruction[] Returning(int value) => [Instruction.Move64(Register.R0, value), Instruction.Exit()];
 }

@@ -3,7 +3,6 @@ using BpfSharp.Asm;
 using BpfSharp.Kernel;
 using BpfSharp.Maps;
 using BpfSharp.Programs;
-using static BpfSharp.Tests.Programs.Insn;
 
 namespace BpfSharp.Tests.Programs;
 
@@ -28,7 +27,7 @@ public unsafe class ProgramTests
     [InlineData(XdpPass)]
     public void XdpProgramReturnsItsVerdict(uint verdict)
     {
-        using Program program = Program.Load(Spec("xdp_verdict", ProgramType.Xdp, Return((int)verdict)));
+        using Program program = Program.Load(Spec("xdp_verdict", ProgramType.Xdp, Returning((int)verdict)));
         TestRunResult result = program.TestRun(new TestRunOptions { Data = Packet });
         Assert.Equal(verdict, result.ReturnValue);
         Assert.Equal(Packet, result.DataOut);
@@ -41,8 +40,8 @@ public unsafe class ProgramTests
     {
         // r0 = skb->len (offset 0 of struct __sk_buff)
         using Program program = Program.Load(Spec("skb_len", ProgramType.SocketFilter,
-            LoadWord(Register.R0, Register.R1, 0),
-            Exit()));
+            Instruction.LoadMemory(AccessSize.Word, Register.R0, Register.R1, 0),
+            Instruction.Exit()));
         byte[] packet = [.. Packet, .. Packet[..37]];
         TestRunResult result = program.TestRun(new TestRunOptions { Data = packet });
         // A socket filter sees the packet from the network header on: the kernel pulls the
@@ -57,13 +56,13 @@ public unsafe class ProgramTests
     {
         // r0 = (6 * 7 + 100 - 2) * 3 = 420, via a second register.
         using Program program = Program.Load(Spec("arith", ProgramType.Xdp,
-            MovImm(Register.R2, 6),
-            MulImm(Register.R2, 7),
-            MovImm(Register.R0, 100),
-            AddReg(Register.R0, Register.R2),
-            SubImm(Register.R0, 2),
-            MulImm(Register.R0, 3),
-            Exit()));
+            Instruction.Move64(Register.R2, 6),
+            Instruction.Alu64(AluOperation.Mul, Register.R2, 7),
+            Instruction.Move64(Register.R0, 100),
+            Instruction.Alu64(AluOperation.Add, Register.R0, Register.R2),
+            Instruction.Alu64(AluOperation.Sub, Register.R0, 2),
+            Instruction.Alu64(AluOperation.Mul, Register.R0, 3),
+            Instruction.Exit()));
         Assert.Equal(420u, program.TestRun(new TestRunOptions { Data = Packet }).ReturnValue);
     }
 
@@ -91,15 +90,15 @@ public unsafe class ProgramTests
         WriteArray(map, 0, 7);
         using Program reader = Program.Load(Spec("map_reader", ProgramType.Xdp,
         [
-            StoreDoubleImm(Register.R10, -8, 0),
-            MovReg(Register.R2, Register.R10),
-            AddImm(Register.R2, -8),
-            LoadMapFd(Register.R1, map.Value),
-            Call(HelperFunction.MapLookupElem),
-            JumpIfEqual(Register.R0, 0, 2),
-            LoadWord(Register.R0, Register.R0, 0),
-            Exit(),
-            .. Return(-1),
+            Instruction.StoreImmediate(AccessSize.DoubleWord, Register.R10, -8, 0),
+            Instruction.Move64(Register.R2, Register.R10),
+            Instruction.Alu64(AluOperation.Add, Register.R2, -8),
+            Instruction.LoadMapFd(Register.R1, map.Value),
+            Instruction.Call(HelperFunction.MapLookupElem),
+            Instruction.Jump64(JumpOperation.Equal, Register.R0, 0, 2),
+            Instruction.LoadMemory(AccessSize.Word, Register.R0, Register.R0, 0),
+            Instruction.Exit(),
+            .. Returning(-1),
         ]));
         Assert.Equal(7u, reader.TestRun(new TestRunOptions { Data = Packet }).ReturnValue);
     }
@@ -107,7 +106,7 @@ public unsafe class ProgramTests
     [KernelFact]
     public void UninitializedReturnRegisterIsRejectedWithTheVerifiersReason()
     {
-        var spec = Spec("no_r0", ProgramType.Xdp, MovImm(Register.R1, 1), MovImm(Register.R2, 2), Exit());
+        var spec = Spec("no_r0", ProgramType.Xdp, Instruction.Move64(Register.R1, 1), Instruction.Move64(Register.R2, 2), Instruction.Exit());
         var error = Assert.Throws<VerifierException>(() => Program.Load(spec));
         Assert.Equal("no_r0", error.ProgramName);
         Assert.Equal(2, error.InstructionIndex);
@@ -125,10 +124,10 @@ public unsafe class ProgramTests
     public void OutOfBoundsStackWriteIsRejectedAtTheStore()
     {
         var spec = Spec("stack_oob", ProgramType.SocketFilter,
-            MovImm(Register.R0, 0),
-            StoreDoubleImm(Register.R10, -8, 1),
-            StoreDoubleImm(Register.R10, -520, 1), // the stack is 512 bytes
-            Exit());
+            Instruction.Move64(Register.R0, 0),
+            Instruction.StoreImmediate(AccessSize.DoubleWord, Register.R10, -8, 1),
+            Instruction.StoreImmediate(AccessSize.DoubleWord, Register.R10, -520, 1), // the stack is 512 bytes
+            Instruction.Exit());
         var error = Assert.Throws<VerifierException>(() => Program.Load(spec));
         Assert.Equal(2, error.InstructionIndex);
         Assert.Contains("invalid write to stack", error.Problem);
@@ -139,8 +138,8 @@ public unsafe class ProgramTests
     public void VerboseLogGrowsUntilItFits()
     {
         // 400 additions: a level-2 log prints every one with its register state, far more than 128 bytes.
-        Instruction[] body = [.. Enumerable.Range(0, 400).Select(i => AddImm(Register.R0, 1))];
-        var spec = Spec("long_prog", ProgramType.SocketFilter, [MovImm(Register.R0, 0), .. body, Exit()]);
+        Instruction[] body = [.. Enumerable.Range(0, 400).Select(i => Instruction.Alu64(AluOperation.Add, Register.R0, 1))];
+        var spec = Spec("long_prog", ProgramType.SocketFilter, [Instruction.Move64(Register.R0, 0), .. body, Instruction.Exit()]);
         using Program program = Program.Load(spec, new LoadOptions
         {
             CaptureLog = true,
@@ -158,8 +157,8 @@ public unsafe class ProgramTests
     public void RejectionOfALongProgramKeepsTheWholeLog()
     {
         // The fault is at the very end, after a log too long for the initial buffer.
-        Instruction[] body = [.. Enumerable.Range(0, 300).Select(i => AddImm(Register.R1, 1))];
-        var spec = Spec("late_fault", ProgramType.SocketFilter, [.. body, Exit()]);
+        Instruction[] body = [.. Enumerable.Range(0, 300).Select(i => Instruction.Alu64(AluOperation.Add, Register.R1, 1))];
+        var spec = Spec("late_fault", ProgramType.SocketFilter, [.. body, Instruction.Exit()]);
         var error = Assert.Throws<VerifierException>(() => Program.Load(spec, new LoadOptions { InitialLogSize = 256 }));
         Assert.False(error.LogTruncated);
         Assert.Equal(300, error.InstructionIndex);
@@ -192,7 +191,7 @@ public unsafe class ProgramTests
     {
         // The kernel's tag is the first 8 bytes of a hash over the instructions (map fds zeroed;
         // this program has none): SHA-1 before Linux 6.18, SHA-256 since. Computed here independently.
-        ProgramSpec spec = Spec("tagged", ProgramType.Xdp, MovImm(Register.R0, 2), AddImm(Register.R0, 3), Exit());
+        ProgramSpec spec = Spec("tagged", ProgramType.Xdp, Instruction.Move64(Register.R0, 2), Instruction.Alu64(AluOperation.Add, Register.R0, 3), Instruction.Exit());
         using Program program = Program.Load(spec);
         byte[] code = InstructionEncoding.Encode(spec.Instructions);
         ProgramInfo info = program.GetInfo();
@@ -203,14 +202,14 @@ public unsafe class ProgramTests
 
         using Program same = Program.Load(spec);
         Assert.Equal(info.Tag, same.GetInfo().Tag);
-        using Program other = Program.Load(Spec("other", ProgramType.Xdp, Return(3)));
+        using Program other = Program.Load(Spec("other", ProgramType.Xdp, Returning(3)));
         Assert.NotEqual(info.Tag, other.GetInfo().Tag);
     }
 
     [KernelFact]
     public void TranslatedInstructionsMatchWhatWasLoaded()
     {
-        Instruction[] code = [MovImm(Register.R0, 5), AddImm(Register.R0, 3), Exit()];
+        Instruction[] code = [Instruction.Move64(Register.R0, 5), Instruction.Alu64(AluOperation.Add, Register.R0, 3), Instruction.Exit()];
         using Program program = Program.Load(Spec("xlated", ProgramType.SocketFilter, code));
         Assert.Equal(code, program.GetTranslatedInstructions());
     }
@@ -218,7 +217,7 @@ public unsafe class ProgramTests
     [KernelFact]
     public void FromIdOpensTheSameProgram()
     {
-        using Program program = Program.Load(Spec("by_id_prog", ProgramType.Xdp, Return(2)));
+        using Program program = Program.Load(Spec("by_id_prog", ProgramType.Xdp, Returning(2)));
         Assert.Contains(program.Id, Program.AllIds());
         using Program opened = Program.FromId(program.Id);
         Assert.Equal(program.Id, opened.Id);
@@ -236,7 +235,7 @@ public unsafe class ProgramTests
         {
             string path = Path.Combine(directory, "pinned");
             uint id;
-            using (Program program = Program.Load(Spec("pinned_prog", ProgramType.Xdp, Return(1))))
+            using (Program program = Program.Load(Spec("pinned_prog", ProgramType.Xdp, Returning(1))))
             {
                 program.Pin(path);
                 id = program.Id;
@@ -271,7 +270,7 @@ public unsafe class ProgramTests
     [KernelFact]
     public void DisposeUnloadsTheProgram()
     {
-        Program program = Program.Load(Spec("disposed", ProgramType.Xdp, Return(2)));
+        Program program = Program.Load(Spec("disposed", ProgramType.Xdp, Returning(2)));
         uint id = program.Id;
         Assert.Contains(id, Program.AllIds());
         program.Dispose();
@@ -282,7 +281,7 @@ public unsafe class ProgramTests
     [KernelFact]
     public void UseAfterDisposeThrowsObjectDisposed()
     {
-        Program program = Program.Load(Spec("used_late", ProgramType.Xdp, Return(2)));
+        Program program = Program.Load(Spec("used_late", ProgramType.Xdp, Returning(2)));
         program.Dispose();
         Assert.Throws<ObjectDisposedException>(() => program.TestRun(new TestRunOptions { Data = Packet }));
         Assert.Throws<ObjectDisposedException>(() => program.GetInfo());
@@ -293,7 +292,7 @@ public unsafe class ProgramTests
     [KernelFact]
     public void RunTimeStatisticsGrowWhileEnabled()
     {
-        using Program program = Program.Load(Spec("stats", ProgramType.Xdp, Return(2)));
+        using Program program = Program.Load(Spec("stats", ProgramType.Xdp, Returning(2)));
         using (BpfStats.EnableRunTime())
         {
             ProgramInfo before = program.GetInfo();
@@ -307,7 +306,7 @@ public unsafe class ProgramTests
     [KernelFact]
     public void TestRunGrowsDataOutWhenTheProgramNeedsMore()
     {
-        using Program program = Program.Load(Spec("grow_out", ProgramType.SchedCls, Return(0)));
+        using Program program = Program.Load(Spec("grow_out", ProgramType.SchedCls, Returning(0)));
         // Room for 10 bytes of a 64-byte packet: the kernel reports the real size, the run is repeated.
         TestRunResult result = program.TestRun(new TestRunOptions { Data = Packet, DataOutSize = 10 });
         Assert.Equal(Packet, result.DataOut);
@@ -318,10 +317,10 @@ public unsafe class ProgramTests
     {
         // r0 = skb->mark after writing 0x1234 to it: the context out carries the mark.
         using Program program = Program.Load(Spec("mark", ProgramType.SchedCls,
-            MovImm(Register.R2, 0x1234),
-            StoreWord(Register.R1, 8, Register.R2), // __sk_buff.mark is at offset 8
-            LoadWord(Register.R0, Register.R1, 8),
-            Exit()));
+            Instruction.Move64(Register.R2, 0x1234),
+            Instruction.StoreMemory(AccessSize.Word, Register.R1, 8, Register.R2), // __sk_buff.mark is at offset 8
+            Instruction.LoadMemory(AccessSize.Word, Register.R0, Register.R1, 8),
+            Instruction.Exit()));
         byte[] context = new byte[192]; // sizeof(struct __sk_buff)
         TestRunResult result = program.TestRun(new TestRunOptions { Data = Packet, Context = context });
         Assert.Equal(0x1234u, result.ReturnValue);
@@ -334,10 +333,10 @@ public unsafe class ProgramTests
     {
         // r0 = args[0] + args[1]; raw tracepoint test runs take the arguments as context.
         using Program program = Program.Load(Spec("raw_args", ProgramType.RawTracepoint,
-            LoadDouble(Register.R0, Register.R1, 0),
-            LoadDouble(Register.R2, Register.R1, 8),
-            AddReg(Register.R0, Register.R2),
-            Exit()));
+            Instruction.LoadMemory(AccessSize.DoubleWord, Register.R0, Register.R1, 0),
+            Instruction.LoadMemory(AccessSize.DoubleWord, Register.R2, Register.R1, 8),
+            Instruction.Alu64(AluOperation.Add, Register.R0, Register.R2),
+            Instruction.Exit()));
         byte[] arguments = [.. BitConverter.GetBytes(70UL), .. BitConverter.GetBytes(7UL)];
         uint cpu = (uint)Cpus.Online[^1];
         TestRunResult result = program.TestRun(new TestRunOptions { Context = arguments, ContextOutSize = 0, Cpu = cpu });
@@ -348,7 +347,7 @@ public unsafe class ProgramTests
     [KernelFact]
     public void TestRunRefusalNamesTheLikelyCause()
     {
-        using Program program = Program.Load(Spec("short_pkt", ProgramType.Xdp, Return(2)));
+        using Program program = Program.Load(Spec("short_pkt", ProgramType.Xdp, Returning(2)));
         var error = Assert.Throws<BpfException>(() => program.TestRun(new TestRunOptions { Data = new byte[4] }));
         Assert.Equal(Errno.EINVAL, error.Errno);
         Assert.Equal(BpfCommand.ProgTestRun, error.Command);
@@ -370,7 +369,7 @@ public unsafe class ProgramTests
         // refuses fentry with EPERM; a kernel that allows it loads the program.
         uint? target = KernelFunctionId("bpf_fentry_test1");
         Assert.NotNull(target); // net/bpf/test_run.c defines it whenever BPF and networking are built in
-        var spec = Spec("fentry_probe", ProgramType.Tracing, Return(0));
+        var spec = Spec("fentry_probe", ProgramType.Tracing, Returning(0));
         spec.ExpectedAttachType = AttachType.TraceFentry;
         spec.AttachBtfId = target!.Value;
         try
@@ -392,15 +391,15 @@ public unsafe class ProgramTests
     // An XDP program that atomically adds 1 to array[0] and passes the packet.
     private static ProgramSpec CounterSpec(FileDescriptor map) => Spec("counter", ProgramType.Xdp,
     [
-        StoreDoubleImm(Register.R10, -8, 0),
-        MovReg(Register.R2, Register.R10),
-        AddImm(Register.R2, -8),
-        LoadMapFd(Register.R1, map.Value),
-        Call(HelperFunction.MapLookupElem),
-        JumpIfEqual(Register.R0, 0, 2),
-        MovImm(Register.R1, 1),
-        AtomicAddWord(Register.R0, 0, Register.R1),
-        .. Return((int)XdpPass),
+        Instruction.StoreImmediate(AccessSize.DoubleWord, Register.R10, -8, 0),
+        Instruction.Move64(Register.R2, Register.R10),
+        Instruction.Alu64(AluOperation.Add, Register.R2, -8),
+        Instruction.LoadMapFd(Register.R1, map.Value),
+        Instruction.Call(HelperFunction.MapLookupElem),
+        Instruction.Jump64(JumpOperation.Equal, Register.R0, 0, 2),
+        Instruction.Move64(Register.R1, 1),
+        Instruction.Atomic(AtomicOperation.Add, AccessSize.Word, Register.R0, 0, Register.R1),
+        .. Returning((int)XdpPass),
     ]);
 
     // The Map type is built in parallel; these tests create and read the map with raw commands.
@@ -431,4 +430,7 @@ public unsafe class ProgramTests
         Bpf.GetInfo(map, ref info);
         return info.Id;
     }
+
+    /// <summary>r0 = value; exit.</summary>
+    private static Instruction[] Returning(int value) => [Instruction.Move64(Register.R0, value), Instruction.Exit()];
 }
