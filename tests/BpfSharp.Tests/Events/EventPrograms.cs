@@ -93,33 +93,45 @@ internal sealed class EventProducer : IDisposable
         return Load("rb_reserve", a, counters);
     }
 
-    /// <summary>bpf_ringbuf_output of a <see cref="SequenceRecord"/> built on the stack.</summary>
-    public static EventProducer RingOutput(RingBufferMap ring) => Output(ring.Map, perf: false);
+    /// <summary>
+    /// bpf_ringbuf_output of a record built on the stack: a <see cref="SequenceRecord"/>, then (for
+    /// larger <paramref name="recordSize"/>s, a multiple of 8) the sequence number in every further 8 bytes.
+    /// </summary>
+    public static EventProducer RingOutput(RingBufferMap ring, int recordSize = 16) => Output(ring.Map, perf: false, recordSize);
 
-    /// <summary>bpf_perf_event_output (BPF_F_CURRENT_CPU) of a <see cref="SequenceRecord"/> built on the stack.</summary>
-    public static EventProducer PerfOutput(PerfEventArrayMap perf) => Output(perf.Map, perf: true);
+    /// <summary>bpf_perf_event_output (BPF_F_CURRENT_CPU) of the record <see cref="RingOutput"/> writes.</summary>
+    public static EventProducer PerfOutput(PerfEventArrayMap perf, int recordSize = 16) => Output(perf.Map, perf: true, recordSize);
 
-    private static EventProducer Output(Map target, bool perf)
+    private static EventProducer Output(Map target, bool perf, int recordSize)
     {
+        if (recordSize < 16 || recordSize % 8 != 0 || recordSize > 256)
+        {
+            throw new ArgumentOutOfRangeException(nameof(recordSize));
+        }
         var counters = ArrayMap<ProducerCounters>.Create(1, "producer_counts");
         var a = new Assembler();
         a.Mov(Register.R6, Register.R1);
         LookupCounters(a, counters);
-        a.Load(AccessSize.DoubleWord, Register.R1, Register.R9, 0)
-            .Store(AccessSize.DoubleWord, Register.R10, -16, Register.R1)
+        short start = (short)-recordSize;
+        a.Load(AccessSize.DoubleWord, Register.R1, Register.R9, 0);
+        for (short slot = 16; slot < recordSize; slot += 8)
+        {
+            a.Store(AccessSize.DoubleWord, Register.R10, (short)(start + slot), Register.R1);
+        }
+        a.Store(AccessSize.DoubleWord, Register.R10, start, Register.R1)
             .Alu(AluOperation.Xor, Register.R1, -1)
-            .Store(AccessSize.DoubleWord, Register.R10, -8, Register.R1);
+            .Store(AccessSize.DoubleWord, Register.R10, (short)(start + 8), Register.R1);
         if (perf)
         {
             // BPF_F_CURRENT_CPU is the low 32 bits set; a 32-bit move keeps the context-length bits clear.
             a.Mov(Register.R1, Register.R6).LoadMapFd(Register.R2, target.Fd.Value).Mov32(Register.R3, -1)
-                .Mov(Register.R4, Register.R10).Alu(AluOperation.Add, Register.R4, -16).Mov(Register.R5, 16)
+                .Mov(Register.R4, Register.R10).Alu(AluOperation.Add, Register.R4, start).Mov(Register.R5, recordSize)
                 .Call(HelperFunction.PerfEventOutput);
         }
         else
         {
-            a.LoadMapFd(Register.R1, target.Fd.Value).Mov(Register.R2, Register.R10).Alu(AluOperation.Add, Register.R2, -16)
-                .Mov(Register.R3, 16).Mov(Register.R4, 0).Call(HelperFunction.RingBufOutput);
+            a.LoadMapFd(Register.R1, target.Fd.Value).Mov(Register.R2, Register.R10).Alu(AluOperation.Add, Register.R2, start)
+                .Mov(Register.R3, recordSize).Mov(Register.R4, 0).Call(HelperFunction.RingBufOutput);
         }
         a.JumpIf(JumpOperation.NotEqual, Register.R0, 0, "dropped")
             .Mov(Register.R1, 1).Atomic(AtomicOperation.Add, AccessSize.DoubleWord, Register.R9, 0, Register.R1).Goto("out")
@@ -128,10 +140,10 @@ internal sealed class EventProducer : IDisposable
         return Load(perf ? "perf_output" : "rb_output", a, counters);
     }
 
-    /// <summary>r9 = &amp;counters[0], or return XDP_PASS when the lookup fails.</summary>
+    /// <summary>r9 = &amp;counters[0], or return XDP_PASS when the lookup fails. The key lives below any record built on the stack.</summary>
     private static void LookupCounters(Assembler a, ArrayMap<ProducerCounters> counters) =>
-        a.Store(AccessSize.Word, Register.R10, -20, 0)
-            .LoadMapFd(Register.R1, counters.Fd.Value).Mov(Register.R2, Register.R10).Alu(AluOperation.Add, Register.R2, -20)
+        a.Store(AccessSize.Word, Register.R10, -260, 0)
+            .LoadMapFd(Register.R1, counters.Fd.Value).Mov(Register.R2, Register.R10).Alu(AluOperation.Add, Register.R2, -260)
             .Call(HelperFunction.MapLookupElem)
             .JumpIf(JumpOperation.NotEqual, Register.R0, 0, "have_counters")
             .Mov(Register.R0, XdpPass).Exit()

@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using BpfSharp.Asm;
+using BpfSharp.Btf;
 using BpfSharp.Events;
 using BpfSharp.Maps;
 using BpfSharp.Programs;
@@ -115,9 +117,10 @@ public sealed class UserRingBufferTests
             .JumpIf(JumpOperation.Equal, Register.R0, 0, "out")
             .Load(AccessSize.DoubleWord, Register.R1, Register.R10, -8)
             .Atomic(AtomicOperation.Add, AccessSize.DoubleWord, Register.R0, 0, Register.R1)
-            .Label("out").Mov(Register.R0, Register.R7).Exit()
-            // long on_sample(struct bpf_dynptr *sample, void *sum)
-            .Label("on_sample").Mov(Register.R6, Register.R2)
+            .Label("out").Mov(Register.R0, Register.R7).Exit();
+        int callbackIndex = a.Count;
+        // long on_sample(struct bpf_dynptr *sample, void *sum)
+        a.Label("on_sample").Mov(Register.R6, Register.R2)
             .Mov(Register.R3, Register.R1)
             .Mov(Register.R1, Register.R10).Alu(AluOperation.Add, Register.R1, -8)
             .Mov(Register.R2, 8).Mov(Register.R4, 0).Mov(Register.R5, 0)
@@ -128,6 +131,33 @@ public sealed class UserRingBufferTests
             .Alu(AluOperation.Add, Register.R2, Register.R1)
             .Store(AccessSize.DoubleWord, Register.R6, 0, Register.R2)
             .Label("skip").Mov(Register.R0, 0).Exit();
-        return Program.Load(new ProgramSpec { Name = "user_drain", Type = ProgramType.Xdp, Instructions = a.Build(), License = "GPL" });
+        IReadOnlyList<Instruction> instructions = a.Build();
+        int callbackSlot = instructions.Take(callbackIndex).Sum(i => i.Slots);
+
+        // Callbacks need BTF function info: the verifier checks each function's boundaries with it.
+        var btf = new BtfBuilder();
+        int longType = btf.Add(BtfTypeDefinition.Int("long", 8, BtfIntEncoding.Signed));
+        int voidPointer = btf.Add(BtfTypeDefinition.Pointer(0));
+        int mainProto = btf.Add(BtfTypeDefinition.FunctionProto(longType, [new BtfParameterDefinition("ctx", voidPointer)]));
+        int main = btf.Add(BtfTypeDefinition.Function("user_drain", mainProto, BtfFunctionLinkage.Static));
+        int callbackProto = btf.Add(BtfTypeDefinition.FunctionProto(longType,
+            [new BtfParameterDefinition("sample", voidPointer), new BtfParameterDefinition("sum", voidPointer)]));
+        int callback = btf.Add(BtfTypeDefinition.Function("on_sample", callbackProto, BtfFunctionLinkage.Static));
+        using BtfObject btfObject = BtfObject.Load(btf.Build());
+        byte[] funcInfo = new byte[16];
+        BinaryPrimitives.WriteUInt32LittleEndian(funcInfo.AsSpan(0), 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(funcInfo.AsSpan(4), (uint)main);
+        BinaryPrimitives.WriteUInt32LittleEndian(funcInfo.AsSpan(8), (uint)callbackSlot);
+        BinaryPrimitives.WriteUInt32LittleEndian(funcInfo.AsSpan(12), (uint)callback);
+        return Program.Load(new ProgramSpec
+        {
+            Name = "user_drain",
+            Type = ProgramType.Xdp,
+            Instructions = instructions,
+            License = "GPL",
+            Btf = btfObject.Fd,
+            FuncInfo = funcInfo,
+            FuncInfoRecordSize = 8,
+        });
     }
 }
