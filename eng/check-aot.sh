@@ -7,7 +7,10 @@ out="$root/artifacts/aot"
 rid="linux-$(uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')"
 command -v clang >/dev/null 2>&1 || command -v clang-14 >/dev/null 2>&1 || apt-get install -y -qq clang-14 >/dev/null
 dpkg -s zlib1g-dev >/dev/null 2>&1 || apt-get install -y -qq zlib1g-dev >/dev/null
-log=$(dotnet publish "$root/src/BpfSharp.Cli/BpfSharp.Cli.csproj" -c Release -r "$rid" -p:PublishAot=true -o "$out" -nologo 2>&1)
+# The NativeAOT linker driver defaults to 'clang'; Debian installs only the versioned name.
+linker=()
+command -v clang >/dev/null 2>&1 || linker=(-p:CppCompilerAndLinker=clang-14)
+log=$(dotnet publish "$root/src/BpfSharp.Cli/BpfSharp.Cli.csproj" -c Release -r "$rid" -p:PublishAot=true "${linker[@]}" -o "$out" -nologo 2>&1)
 status=$?
 warnings=$(echo "$log" | grep -E ' warning [A-Z]+[0-9]+' | sort -u)
 if [ $status -ne 0 ] || [ -n "$warnings" ]; then

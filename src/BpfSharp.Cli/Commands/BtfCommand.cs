@@ -107,14 +107,6 @@ internal static class BtfCommand
         {
             return KernelBtf.Module(Path.GetFileName(full));
         }
-        using (var file = File.OpenRead(path))
-        {
-            Span<byte> magic = stackalloc byte[4];
-            if (file.Read(magic) == 4 && magic.SequenceEqual((ReadOnlySpan<byte>)[0x7f, (byte)'E', (byte)'L', (byte)'F']))
-            {
-                throw new ArgumentException($"{path} is an ELF object; this command reads raw BTF. Extract the section first: llvm-objcopy --dump-section .BTF=FILE {path} /dev/null");
-            }
-        }
         return BtfSpec.Load(path);
     }
 

@@ -109,7 +109,7 @@ public sealed class BtfCWriter
                 break;
             case BtfKind.Typedef:
                 writer._out.Write("typedef "u8);
-                writer.WriteDeclaration(type.ReferencedTypeId, writer.IdentifierName(type), 0, ownName: type.NameOffset);
+                writer.WriteDeclaration(type.ReferencedTypeId, writer.IdentifierName(type), 0);
                 writer._out.Write(";\n"u8);
                 break;
             default:
@@ -312,7 +312,7 @@ public sealed class BtfCWriter
         _state[id] |= StateTypedefPending;
         Declare(type.ReferencedTypeId, inPrototype: false);
         _out.Write("typedef "u8);
-        WriteDeclaration(type.ReferencedTypeId, IdentifierName(type), 0, ownName: type.NameOffset);
+        WriteDeclaration(type.ReferencedTypeId, IdentifierName(type), 0);
         _out.Write(";\n\n"u8);
         _state[id] = (byte)((_state[id] & ~StateTypedefPending) | StateDeclared);
     }
@@ -414,8 +414,8 @@ public sealed class BtfCWriter
             {
                 if (offset < position)
                 {
-                    // Overlapping members cannot be written as a struct; write what BTF says and
-                    // let the compiler place it (bpftool does the same).
+                    // Overlapping members (corrupt or hand-made BTF) have no C layout; write the
+                    // member and let the compiler place it rather than fail the whole header.
                     position = offset;
                 }
                 long natural = NaturalPlacement(position, member.TypeId, member.BitfieldSize, packed);
@@ -438,7 +438,7 @@ public sealed class BtfCWriter
         if (!isUnion)
         {
             long size = 8L * type.Size;
-            long alignment = packed ? 8 : 8L * Alignment(type.Id, 0);
+            long alignment = packed ? 8 : 8L * Alignment(type.Id);
             if (RoundUp(end, alignment) != size && end < size)
             {
                 WritePadding(end, size, indent + 1);
@@ -453,7 +453,7 @@ public sealed class BtfCWriter
     {
         if (bitfieldSize == 0)
         {
-            return packed ? RoundUp(position, 8) : RoundUp(position, 8L * Alignment(typeId, 0));
+            return packed ? RoundUp(position, 8) : RoundUp(position, 8L * Alignment(typeId));
         }
         if (packed)
         {
@@ -462,7 +462,7 @@ public sealed class BtfCWriter
         long unit = 8 * _spec.SizeOf(typeId);
         // A bitfield never straddles a storage unit of its declared type.
         return unit > 0 && position / unit != (position + bitfieldSize - 1) / unit
-            ? RoundUp(position, 8L * Alignment(typeId, 0))
+            ? RoundUp(position, 8L * Alignment(typeId))
             : position;
     }
 
@@ -505,7 +505,7 @@ public sealed class BtfCWriter
 
     private static long RoundUp(long value, long alignment) => alignment <= 1 ? value : (value + alignment - 1) / alignment * alignment;
 
-    private int Alignment(int id, int depth) => _spec.AlignOf(id, depth, _alignment);
+    private int Alignment(int id) => _spec.AlignOf(id, 0, _alignment);
 
     private void WriteEnum(BtfType type, int indent)
     {
@@ -564,7 +564,7 @@ public sealed class BtfCWriter
 
     private const int QualifierConst = 1, QualifierVolatile = 2, QualifierRestrict = 4;
 
-    private void WriteDeclaration(int typeId, ReadOnlySpan<byte> name, int indent, uint ownName = 0)
+    private void WriteDeclaration(int typeId, ReadOnlySpan<byte> name, int indent)
     {
         // Inline anonymous types recurse through here; bound it for corrupt BTF.
         Enter(typeId);
@@ -629,7 +629,7 @@ public sealed class BtfCWriter
         {
             _out.Write("restrict "u8);
         }
-        WriteBaseType(baseType, indent, ownName);
+        WriteBaseType(baseType, indent);
         if (end > start || !name.IsEmpty)
         {
             _out.Write(" "u8);
@@ -714,7 +714,7 @@ public sealed class BtfCWriter
         _out.Write(")"u8);
     }
 
-    private void WriteBaseType(BtfType type, int indent, uint ownName)
+    private void WriteBaseType(BtfType type, int indent)
     {
         switch (type.Kind)
         {
@@ -774,15 +774,7 @@ public sealed class BtfCWriter
     {
         public bool Equals(uint x, uint y) => x == y || spec.GetStringBytes(x).SequenceEqual(spec.GetStringBytes(y));
 
-        public int GetHashCode(uint offset)
-        {
-            uint hash = 2166136261;
-            foreach (byte b in spec.GetStringBytes(offset))
-            {
-                hash = (hash ^ b) * 16777619;
-            }
-            return (int)hash;
-        }
+        public int GetHashCode(uint offset) => BtfSpec.HashName(spec.GetStringBytes(offset));
     }
 
     /// <summary>A buffered UTF-8 writer: names go from the BTF string table to the output as bytes.</summary>

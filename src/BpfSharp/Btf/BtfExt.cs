@@ -40,6 +40,38 @@ public sealed class BtfExt
     /// <summary>CO-RE relocation records by ELF section name (empty when the object has none).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<BtfCoreRelocation>> CoreRelocations { get; }
 
+    /// <summary>
+    /// The source line an instruction came from: the last line_info record of
+    /// <paramref name="section"/> at or before <paramref name="instructionIndex"/> (the compiler
+    /// records a line where it changes, not for every instruction), or null when there is none.
+    /// </summary>
+    /// <param name="section">The ELF section of the program (<c>xdp</c>, <c>.text</c>, ...).</param>
+    /// <param name="instructionIndex">The instruction, counted in 8-byte instructions from the section start.</param>
+    public BtfLineInfo? FindLine(string section, uint instructionIndex)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        if (!LineInfos.TryGetValue(section, out IReadOnlyList<BtfLineInfo>? lines))
+        {
+            return null;
+        }
+        // Records are sorted by instruction (see ReadSubsection); find the last one not after it.
+        int low = 0, high = lines.Count - 1, found = -1;
+        while (low <= high)
+        {
+            int middle = low + (high - low) / 2;
+            if (lines[middle].InstructionIndex <= instructionIndex)
+            {
+                found = middle;
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+        return found < 0 ? null : lines[found];
+    }
+
     /// <summary>Decodes a <c>.BTF.ext</c> section.</summary>
     /// <param name="section">The section's bytes.</param>
     /// <param name="btf">The object's <c>.BTF</c>, whose string table the records refer to.</param>
@@ -67,26 +99,38 @@ public sealed class BtfExt
             throw new BtfException($".BTF.ext header length {headerLength} is invalid for a {data.Length}-byte section");
         }
         var functions = ReadSubsection(data, headerLength, U32(data, 8), U32(data, 12), "func_info", FunctionInfoLength, btf,
-            (span, _) => new BtfFunctionInfo(U32(span, 0) / InstructionSize, (int)U32(span, 4)));
+            (span, _) => new BtfFunctionInfo(U32(span, 0) / InstructionSize, (int)U32(span, 4)), r => r.InstructionIndex);
         var lines = ReadSubsection(data, headerLength, U32(data, 16), U32(data, 20), "line_info", LineInfoLength, btf,
             (span, spec) =>
             {
                 uint lineColumn = U32(span, 12);
                 return new BtfLineInfo(U32(span, 0) / InstructionSize, spec.GetString(U32(span, 4)), spec.GetString(U32(span, 8)),
                     (int)(lineColumn >> 10), (int)(lineColumn & 0x3ff));
-            });
+            }, r => r.InstructionIndex);
         var relocations = headerLength >= HeaderWithCoreLength
             ? ReadSubsection(data, headerLength, U32(data, 24), U32(data, 28), "core_relo", CoreRelocationLength, btf,
                 (span, spec) => new BtfCoreRelocation(U32(span, 0) / InstructionSize, (int)U32(span, 4), spec.GetString(U32(span, 8)),
-                    (BtfCoreRelocationKind)U32(span, 12)))
+                    (BtfCoreRelocationKind)U32(span, 12)), r => r.InstructionIndex)
             : new Dictionary<string, IReadOnlyList<BtfCoreRelocation>>();
         return new BtfExt(functions, lines, relocations);
     }
 
     private delegate T RecordReader<out T>(ReadOnlySpan<byte> record, BtfSpec btf);
 
+    private static bool IsSorted<T>(T[] records, Func<T, uint> order)
+    {
+        for (int i = 1; i < records.Length; i++)
+        {
+            if (order(records[i - 1]) > order(records[i]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static Dictionary<string, IReadOnlyList<T>> ReadSubsection<T>(ReadOnlySpan<byte> data, uint headerLength, uint offset, uint length,
-        string what, int minimumRecordLength, BtfSpec btf, RecordReader<T> read)
+        string what, int minimumRecordLength, BtfSpec btf, RecordReader<T> read, Func<T, uint> order)
     {
         var result = new Dictionary<string, IReadOnlyList<T>>(StringComparer.Ordinal);
         if (length == 0)
@@ -139,6 +183,16 @@ public sealed class BtfExt
                 records = [.. earlier, .. records];
             }
             result[section] = records;
+        }
+        // Lookups by instruction rely on order; compilers write it sorted, a hand-made section may not.
+        foreach (string section in result.Keys.ToList())
+        {
+            if (result[section] is T[] array && !IsSorted(array, order))
+            {
+                T[] sorted = [.. array];
+                Array.Sort(sorted, (x, y) => order(x).CompareTo(order(y)));
+                result[section] = sorted;
+            }
         }
         return result;
     }

@@ -34,6 +34,24 @@ public sealed class BtfExtTests
     }
 
     [Fact]
+    public void FindLine_maps_any_instruction_to_its_source_line()
+    {
+        BtfSpec btf = BtfTestData.Spec("btf_kinds");
+        BtfExt ext = BtfExt.Parse(BtfTestData.Ext("btf_kinds"), btf);
+        IReadOnlyList<BtfLineInfo> lines = ext.LineInfos["xdp"];
+        Assert.Equal(lines[0], ext.FindLine("xdp", 0));
+        BtfLineInfo second = lines[1];
+        Assert.Equal(second, ext.FindLine("xdp", second.InstructionIndex));
+        // An instruction between two records belongs to the earlier one.
+        if (lines[2].InstructionIndex > second.InstructionIndex + 1)
+        {
+            Assert.Equal(second, ext.FindLine("xdp", second.InstructionIndex + 1));
+        }
+        Assert.Equal(lines[^1], ext.FindLine("xdp", 100_000));
+        Assert.Null(ext.FindLine("no_such_section", 0));
+    }
+
+    [Fact]
     public void Core_relocations_record_access_strings_and_kinds()
     {
         BtfSpec btf = BtfTestData.Spec("btf_core");

@@ -27,6 +27,8 @@ public sealed class BtfFuzzTests
         byte[] badMagic = (byte[])blob.Clone();
         badMagic[0] = 0;
         Assert.Contains("magic", Assert.Throws<BtfException>(() => BtfSpec.Parse(badMagic)).Message);
+        byte[] elf = File.ReadAllBytes(TestPrograms.Path("btf_kinds"));
+        Assert.Contains("ELF object, not raw BTF", Assert.Throws<BtfException>(() => BtfSpec.Parse(elf)).Message);
         byte[] bigEndian = (byte[])blob.Clone();
         (bigEndian[0], bigEndian[1]) = (bigEndian[1], bigEndian[0]);
         Assert.Contains("big-endian", Assert.Throws<BtfException>(() => BtfSpec.Parse(bigEndian)).Message);
@@ -82,6 +84,29 @@ public sealed class BtfFuzzTests
                 };
             }
             ExerciseExpectingOnlyBtfException(blob);
+        }
+    }
+
+    [Fact]
+    public void Corrupted_kernel_BTF_dumps_or_throws_BtfException_in_bounded_time()
+    {
+        byte[] original = KernelBtf.Vmlinux.RawData.ToArray();
+        var random = new Random(1123);
+        for (int round = 0; round < 25; round++)
+        {
+            byte[] blob = (byte[])original.Clone();
+            blob[BtfSpec.HeaderMinimumLength + random.Next(blob.Length - BtfSpec.HeaderMinimumLength)] = (byte)random.Next(256);
+            var timer = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                BtfSpec spec = BtfSpec.Parse(blob);
+                BtfCWriter.WriteHeader(spec, Stream.Null);
+                BtfRawWriter.Write(spec, TextWriter.Null);
+            }
+            catch (BtfException)
+            {
+            }
+            Assert.True(timer.Elapsed < TimeSpan.FromSeconds(20), $"round {round} took {timer.Elapsed}");
         }
     }
 

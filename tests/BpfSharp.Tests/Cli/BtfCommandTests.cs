@@ -52,7 +52,7 @@ public sealed class BtfCommandTests
     {
         (int code, _, string error) = RunTool($"btf dump {TestPrograms.Path("btf_kinds")}");
         Assert.Equal(1, code);
-        Assert.Contains("is an ELF object", error);
+        Assert.Contains("is an ELF object, not raw BTF", error);
         (code, _, error) = RunTool("btf dump id zero");
         Assert.Equal(1, code);
         Assert.Contains("not a BTF object id", error);
