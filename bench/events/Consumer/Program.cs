@@ -30,8 +30,21 @@ using EventBuffer buffer = ring
     ? new RingBuffer(workload.Buffer)
     // 1024 pages per CPU (4 MiB) as the reference; wakeups batched, with records short of a batch
     // still delivered within the latency bound.
-    : new PerfBuffer(workload.Buffer, new PerfBufferOptions { PagesPerCpu = 1024, WakeupEvents = 64, MaxLatency = TimeSpan.FromMilliseconds(5) });
+    : new PerfBuffer(workload.Buffer, new PerfBufferOptions
+    {
+        PagesPerCpu = 1024,
+        WakeupEvents = int.Parse(Environment.GetEnvironmentVariable("BPFSHARP_PERF_WAKEUP_EVENTS") ?? "64", CultureInfo.InvariantCulture),
+        MaxLatency = TimeSpan.FromMilliseconds(5),
+    });
 
+// Records come in a stream: let them gather for 200 µs after each wakeup, so one wakeup takes a
+// large batch (perf has its own kernel-side batching above). BPFSHARP_COALESCE_US overrides it,
+// BPFSHARP_PERF_WAKEUP_EVENTS the perf batch, for side measurements (0 and 1: libbpf's behaviour).
+buffer.WakeupCoalescing = TimeSpan.FromMicroseconds(ring ? 200 : 0);
+if (Environment.GetEnvironmentVariable("BPFSHARP_COALESCE_US") is { } coalesce)
+{
+    buffer.WakeupCoalescing = TimeSpan.FromMicroseconds(double.Parse(coalesce, CultureInfo.InvariantCulture));
+}
 var taker = new Taker();
 // Warm up the read path (JIT, first-call allocations) before anything is measured.
 buffer.Consume(ref taker);

@@ -28,6 +28,12 @@ public sealed class EventPoller : IDisposable
     private int _polling;
     private bool _disposed;
 
+    /// <summary>
+    /// How long the poller lets records accumulate after a wakeup before it drains (zero, the
+    /// default: at once); see <see cref="EventBuffer.WakeupCoalescing"/>.
+    /// </summary>
+    public TimeSpan WakeupCoalescing { get; set; }
+
     /// <summary>How many buffers the poller serves.</summary>
     public int Count => Volatile.Read(ref _subscriptions).Length;
 
@@ -148,6 +154,10 @@ public sealed class EventPoller : IDisposable
         while (true)
         {
             int signalled = _waiter.Wait(ready, deadline, Volatile.Read(ref _latencyBoundMs), out bool woken);
+            if (signalled > 0 && !woken)
+            {
+                ReadinessWaiter.Coalesce(WakeupCoalescing);
+            }
             subscriptions = Volatile.Read(ref _subscriptions);
             if (signalled == 0 || signalled == ready.Length)
             {

@@ -62,6 +62,22 @@ internal sealed class ReadinessWaiter : IDisposable
         return kept;
     }
 
+    /// <summary>
+    /// Lets records accumulate for <paramref name="delay"/> after a wakeup (no-op for zero): the
+    /// kernel does not signal again until the reader catches up, so the next drain takes the whole
+    /// batch for the cost of one wakeup. Sleeps on the monotonic clock with sub-millisecond precision.
+    /// </summary>
+    internal static unsafe void Coalesce(TimeSpan delay)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            return;
+        }
+        long ticks = delay.Ticks;
+        var request = new TimeSpec { Seconds = ticks / TimeSpan.TicksPerSecond, Nanoseconds = ticks % TimeSpan.TicksPerSecond * 100 };
+        LibC.ClockNanosleep(LibC.CLOCK_MONOTONIC, 0, &request, null); // an interrupted sleep just drains sooner
+    }
+
     /// <summary>The deadline for a wait of <paramref name="timeoutMs"/> milliseconds (negative: none).</summary>
     internal static long Deadline(int timeoutMs) =>
         timeoutMs < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMs;

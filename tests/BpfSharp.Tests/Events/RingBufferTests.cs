@@ -114,6 +114,25 @@ public sealed class RingBufferTests
     }
 
     [KernelFact]
+    public void WakeupCoalescingTakesALaterBurstInTheSameDrain()
+    {
+        using var map = RingBufferMap.Create(64 * 1024, "ev_coalesce");
+        using var producer = EventProducer.RingOutput(map);
+        using var reader = new RingBuffer(map) { WakeupCoalescing = TimeSpan.FromMilliseconds(300) };
+        var bursts = new Thread(() =>
+        {
+            Thread.Sleep(30);
+            producer.Run(1); // wakes the reader
+            Thread.Sleep(20);
+            producer.Run(9); // within the coalescing window: no wakeup needed
+        });
+        bursts.Start();
+        int first = reader.Poll(_ => { }, 10_000);
+        bursts.Join();
+        Assert.Equal(10, first);
+    }
+
+    [KernelFact]
     public void ShortRecordsAreRefusedByTypedHandlers()
     {
         using var map = RingBufferMap.Create(4096, "ev_short");
