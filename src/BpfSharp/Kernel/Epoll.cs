@@ -16,11 +16,15 @@ internal sealed unsafe class Epoll : IDisposable
     }
 
     /// <summary>Watches <paramref name="fd"/> for input; <paramref name="cookie"/> comes back from <see cref="Wait"/>.</summary>
-    internal void Add(FileDescriptor fd, ulong cookie, bool edgeTriggered)
+    internal void Add(FileDescriptor fd, ulong cookie, bool edgeTriggered) =>
+        Add(fd, cookie, LibC.EPOLLIN | (edgeTriggered ? LibC.EPOLLET : 0));
+
+    /// <summary>Watches <paramref name="fd"/> for <paramref name="events"/> (EPOLLIN, EPOLLOUT, EPOLLET, ...).</summary>
+    internal void Add(FileDescriptor fd, ulong cookie, uint events)
     {
         using FileDescriptor.Lease self = _fd.Borrow();
         using FileDescriptor.Lease target = fd.Borrow();
-        var ev = new EpollEvent { Events = LibC.EPOLLIN | (edgeTriggered ? LibC.EPOLLET : 0), Data = cookie };
+        var ev = new EpollEvent { Events = events, Data = cookie };
         if (LibC.EpollCtl(self.Fd, LibC.EPOLL_CTL_ADD, target.Fd, &ev) < 0)
         {
             throw Errors.FromLastError("epoll_ctl(EPOLL_CTL_ADD)", fd.Description);

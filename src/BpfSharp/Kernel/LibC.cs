@@ -58,6 +58,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "clock_gettime", SetLastError = true)]
     internal static partial int ClockGetTime(int clock, TimeSpec* time);
 
+    [LibraryImport(Library, EntryPoint = "clock_nanosleep")]
+    internal static partial int ClockNanosleep(int clock, int flags, TimeSpec* request, TimeSpec* remaining);
+
     [LibraryImport(Library, EntryPoint = "getpagesize")]
     internal static partial int GetPageSize();
 
@@ -93,13 +96,13 @@ internal static unsafe partial class LibC
     internal const int SO_ATTACH_BPF = 50, SO_DETACH_BPF = 27;
     internal const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000;
     internal const int F_DUPFD_CLOEXEC = 1030;
-    internal const int CLOCK_REALTIME = 0, CLOCK_BOOTTIME = 7;
+    internal const int CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_BOOTTIME = 7;
     internal const int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2;
     internal const int MAP_SHARED = 1, MAP_PRIVATE = 2;
     internal const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     internal const int EPOLL_CLOEXEC = 0x80000;
     internal const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
-    internal const uint EPOLLIN = 0x001, EPOLLERR = 0x008, EPOLLHUP = 0x010, EPOLLET = 1u << 31;
+    internal const uint EPOLLIN = 0x001, EPOLLOUT = 0x004, EPOLLERR = 0x008, EPOLLHUP = 0x010, EPOLLET = 1u << 31;
 }
 
 /// <summary><c>struct epoll_event</c>: packed on x86-64 (12 bytes), naturally aligned elsewhere.</summary>
