@@ -150,6 +150,11 @@ public sealed class Collection : IDisposable
                 continue;
             }
             MapSpec create = WithBtf(mapSpec);
+            if (create.Type == MapType.PerfEventArray && create.MaxEntries == 0)
+            {
+                // As libbpf does: a perf event array declared without max_entries gets a slot per possible CPU.
+                create.MaxEntries = (uint)Cpus.PossibleCount;
+            }
             if (name == spec.KconfigMapName)
             {
                 create.InitialValue = resolver.KconfigValue(spec, create.ValueSize);
