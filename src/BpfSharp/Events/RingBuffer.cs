@@ -26,13 +26,8 @@ namespace BpfSharp.Events;
 /// </remarks>
 public sealed unsafe class RingBuffer : EventBuffer
 {
-    private const uint BusyBit = 1u << 31;
-    private const uint DiscardBit = 1u << 30;
-    private const int HeaderSize = 8;
-
     private readonly FileDescriptor _fd;
-    private readonly MemoryMapping _consumerMapping;
-    private readonly MemoryMapping _producerMapping;
+    private readonly RingMemory _memory;
     private readonly ulong* _consumerPosition;
     private readonly ulong* _producerPosition;
     private readonly byte* _data;
@@ -59,23 +54,20 @@ public sealed unsafe class RingBuffer : EventBuffer
         _publishEvery = Math.Max(Size / 4, 1);
         // An own descriptor: the reader stays valid when the caller disposes the map object.
         _fd = map.Fd.Duplicate();
-        nuint page = (nuint)MemoryMapping.PageSize;
         try
         {
-            _consumerMapping = MemoryMapping.Map(_fd, page, writable: true, 0, $"mapping the consumer position of {map}");
-            _producerMapping = MemoryMapping.Map(_fd, page + 2 * (nuint)Size, writable: false, (long)page, $"mapping the data of {map}");
+            _memory = new RingMemory(_fd, Size, userSpaceConsumes: true, map.ToString());
             Watch(_fd);
         }
         catch
         {
-            _consumerMapping?.Dispose();
-            _producerMapping?.Dispose();
+            _memory?.Dispose();
             _fd.Dispose();
             throw;
         }
-        _consumerPosition = (ulong*)_consumerMapping.Pointer;
-        _producerPosition = (ulong*)_producerMapping.Pointer;
-        _data = _producerMapping.Pointer + page;
+        _consumerPosition = _memory.ConsumerPosition;
+        _producerPosition = _memory.ProducerPosition;
+        _data = _memory.Data;
         Description = $"ring buffer reader of {map}";
     }
 
@@ -121,14 +113,14 @@ public sealed unsafe class RingBuffer : EventBuffer
                     uint* header = (uint*)(_data + (consumer & _mask));
                     // Acquire: the record's bytes are read after its submitted length.
                     uint length = Volatile.Read(ref *header);
-                    if ((length & BusyBit) != 0)
+                    if ((length & RingMemory.BusyBit) != 0)
                     {
                         break;
                     }
-                    uint dataLength = length & ~(BusyBit | DiscardBit);
+                    uint dataLength = length & ~(RingMemory.BusyBit | RingMemory.DiscardBit);
                     // Advance before the handler runs, so a throwing handler does not see the record again.
-                    consumer += (dataLength + HeaderSize + 7) & ~7UL;
-                    if ((length & DiscardBit) == 0)
+                    consumer += (dataLength + RingMemory.HeaderSize + 7) & ~7UL;
+                    if ((length & RingMemory.DiscardBit) == 0)
                     {
                         count++;
                         handler.OnRecord(new ReadOnlySpan<byte>(header + 2, (int)dataLength));
@@ -171,8 +163,7 @@ public sealed unsafe class RingBuffer : EventBuffer
 
     private protected override void ReleaseResources()
     {
-        _producerMapping.Dispose();
-        _consumerMapping.Dispose();
+        _memory.Dispose();
         _fd.Dispose();
     }
 }

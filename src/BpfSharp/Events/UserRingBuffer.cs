@@ -37,13 +37,8 @@ public readonly unsafe ref struct UserRingBufferRecord
 /// </remarks>
 public sealed unsafe class UserRingBuffer : IDisposable
 {
-    private const uint BusyBit = 1u << 31;
-    private const uint DiscardBit = 1u << 30;
-    private const int HeaderSize = 8;
-
     private readonly FileDescriptor _fd;
-    private readonly MemoryMapping _consumerMapping;
-    private readonly MemoryMapping _producerMapping;
+    private readonly RingMemory _memory;
     private readonly ulong* _consumerPosition;
     private readonly ulong* _producerPosition;
     private readonly byte* _data;
@@ -62,29 +57,26 @@ public sealed unsafe class UserRingBuffer : IDisposable
         }
         Size = map.MaxEntries;
         _fd = map.Fd.Duplicate();
-        nuint page = (nuint)MemoryMapping.PageSize;
         try
         {
             // The kernel owns the consumer position (read-only here); the producer page and data are ours to write.
-            _consumerMapping = MemoryMapping.Map(_fd, page, writable: false, 0, $"mapping the consumer position of {map}");
-            _producerMapping = MemoryMapping.Map(_fd, page + 2 * (nuint)Size, writable: true, (long)page, $"mapping the data of {map}");
+            _memory = new RingMemory(_fd, Size, userSpaceConsumes: false, map.ToString());
         }
         catch
         {
-            _consumerMapping?.Dispose();
             _fd.Dispose();
             throw;
         }
-        _consumerPosition = (ulong*)_consumerMapping.Pointer;
-        _producerPosition = (ulong*)_producerMapping.Pointer;
-        _data = _producerMapping.Pointer + page;
+        _consumerPosition = _memory.ConsumerPosition;
+        _producerPosition = _memory.ProducerPosition;
+        _data = _memory.Data;
     }
 
     /// <summary>The size of the data area in bytes.</summary>
     public uint Size { get; }
 
     /// <summary>The largest record that fits in the empty buffer.</summary>
-    public int MaxRecordSize => (int)Size - HeaderSize;
+    public int MaxRecordSize => (int)Size - RingMemory.HeaderSize;
 
     /// <summary>Bytes free for new records (each takes its length plus an 8-byte header, rounded up to 8).</summary>
     public long FreeBytes
@@ -106,7 +98,7 @@ public sealed unsafe class UserRingBuffer : IDisposable
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(size, MaxRecordSize);
-        ulong total = ((ulong)size + HeaderSize + 7) & ~7UL;
+        ulong total = ((ulong)size + RingMemory.HeaderSize + 7) & ~7UL;
         lock (_reserveLock)
         {
             // Acquire: the kernel has finished reading what it consumed before we overwrite it.
@@ -118,7 +110,7 @@ public sealed unsafe class UserRingBuffer : IDisposable
                 return false;
             }
             uint* header = (uint*)(_data + (producer & (Size - 1)));
-            header[0] = (uint)size | BusyBit;
+            header[0] = (uint)size | RingMemory.BusyBit;
             header[1] = 0;
             // Release: the busy header is visible before the kernel can see the new producer position.
             Volatile.Write(ref *_producerPosition, producer + total);
@@ -177,8 +169,7 @@ public sealed unsafe class UserRingBuffer : IDisposable
     public void Dispose()
     {
         _spaceWaiter?.Dispose();
-        _producerMapping.Dispose();
-        _consumerMapping.Dispose();
+        _memory.Dispose();
         _fd.Dispose();
     }
 
@@ -190,11 +181,11 @@ public sealed unsafe class UserRingBuffer : IDisposable
         }
         ThrowIfDisposed();
         uint length = Volatile.Read(ref *record.Header);
-        if ((length & BusyBit) == 0)
+        if ((length & RingMemory.BusyBit) == 0)
         {
             throw new InvalidOperationException("The record was already submitted or discarded.");
         }
-        uint committed = (length & ~BusyBit) | (discard ? DiscardBit : 0);
+        uint committed = (length & ~RingMemory.BusyBit) | (discard ? RingMemory.DiscardBit : 0);
         // A full barrier, as the kernel's own producer uses: the data is visible before the header says so.
         Interlocked.Exchange(ref *record.Header, committed);
         if (!discard)
@@ -214,5 +205,5 @@ public sealed unsafe class UserRingBuffer : IDisposable
         return _spaceWaiter;
     }
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_producerMapping.IsDisposed, this);
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_memory.IsDisposed, this);
 }
