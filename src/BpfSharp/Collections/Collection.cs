@@ -3,6 +3,7 @@ using BpfSharp.Asm;
 using BpfSharp.Btf;
 using BpfSharp.Btf.Core;
 using BpfSharp.Kernel;
+using BpfSharp.Links;
 using BpfSharp.Maps;
 using BpfSharp.Programs;
 using BpfSharp.Specs;
@@ -19,6 +20,7 @@ public sealed class Collection : IDisposable
     private readonly Dictionary<string, Program> _programs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Map> _maps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Variable> _variables = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _sections = new(StringComparer.Ordinal);
     private readonly HashSet<Map> _borrowedMaps = [];
     private readonly List<MapMemory> _memories = [];
     private static readonly byte[] ZeroKey = new byte[4];
@@ -66,6 +68,60 @@ public sealed class Collection : IDisposable
         ? variable
         : throw new KeyNotFoundException($"collection '{Name}' has no global variable '{name}'; its variables: {string.Join(", ", _variables.Keys)}");
 
+    /// <summary>The ELF section the program named <paramref name="program"/> came from (<c>tracepoint/sched/sched_switch</c>), or null when its spec had none.</summary>
+    /// <exception cref="KeyNotFoundException">No loaded program has that name.</exception>
+    public string? SectionOf(string program) => _sections.TryGetValue(Program(program).Name, out string? section) ? section : null;
+
+    /// <summary>
+    /// Attaches every loaded program whose section name says where (tracepoints, raw and BTF tracepoints, kprobes,
+    /// uprobes and USDT with a target in the name, trampolines, LSM, iterators): what a libbpf skeleton's attach
+    /// does. Programs whose hook needs more than the name (XDP, tc, cgroups, sockets, bare <c>kprobe</c>) are left
+    /// for their Link type; <see cref="AutoAttach.CanAttach"/> tells which. USDT programs get usdt.bpf.h's spec maps
+    /// filled from this collection's maps.
+    /// </summary>
+    /// <param name="skip">Programs not to attach, by name; null attaches every one that can be.</param>
+    /// <returns>The links, owned by the caller: disposing the set detaches them all.</returns>
+    /// <exception cref="BpfException">A program could not be attached; the message names it. Links made before the failure are detached.</exception>
+    public LinkSet AttachAll(IEnumerable<string>? skip = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var skipped = skip is null ? [] : new HashSet<string>(skip, StringComparer.Ordinal);
+        var links = new LinkSet();
+        try
+        {
+            foreach ((string name, Program program) in _programs)
+            {
+                if (skipped.Contains(name) || !_sections.TryGetValue(name, out string? section) || !AutoAttach.CanAttach(section))
+                {
+                    continue;
+                }
+                IReadOnlyList<Link> made;
+                try
+                {
+                    made = AutoAttach.Attach(program, section, map => _maps.GetValueOrDefault(map));
+                }
+                catch (BpfException e)
+                {
+                    // Keep the kernel's errno and hint; say which program it was.
+                    string where = $"attaching program '{name}' (section '{section}')";
+                    throw e.Errno == Errno.None
+                        ? new BpfException($"{where}: {e.Message}", e)
+                        : new BpfException(e.Operation, e.Errno, e.Context is null ? where : $"{where}: {e.Context}", e.Hint);
+                }
+                foreach (Link link in made)
+                {
+                    links.Add(name, link);
+                }
+            }
+            return links;
+        }
+        catch
+        {
+            links.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Reads a BPF object file and loads it.</summary>
     /// <param name="path">The object file.</param>
     /// <param name="options">How to load it.</param>
@@ -111,6 +167,10 @@ public sealed class Collection : IDisposable
             if (program.Autoload)
             {
                 _programs.Add(program.Name, LoadProgram(spec, program, linker, resolver, strings, options));
+                if (program.SectionName is { Length: > 0 } section)
+                {
+                    _sections.Add(program.Name, section);
+                }
             }
         }
         FillProgramArrays(spec);
