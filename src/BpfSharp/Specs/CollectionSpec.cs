@@ -104,6 +104,30 @@ public sealed class CollectionSpec
         return FromBytes(buffer.ToArray(), name);
     }
 
+    /// <summary>
+    /// Reads a BPF object embedded in <paramref name="assembly"/> by BpfSharp.Build (<c>BpfEmbedObjects=true</c>
+    /// makes <c>NAME.bpf.c</c> the manifest resource <c>bpf/NAME.bpf.o</c>).
+    /// </summary>
+    /// <param name="assembly">The assembly that embeds the object.</param>
+    /// <param name="name">The object's name: <c>execsnoop</c>, <c>execsnoop.bpf</c> or <c>execsnoop.bpf.o</c>.</param>
+    /// <exception cref="BpfObjectException">The assembly embeds no such object (the message lists those it does), or it is corrupt.</exception>
+    public static CollectionSpec FromResource(System.Reflection.Assembly assembly, string name)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        string file = name.EndsWith(".bpf.o", StringComparison.Ordinal) ? name
+            : name.EndsWith(".bpf", StringComparison.Ordinal) ? name + ".o"
+            : name + ".bpf.o";
+        using Stream? stream = assembly.GetManifestResourceStream("bpf/" + file);
+        if (stream is null)
+        {
+            string[] embedded = [.. assembly.GetManifestResourceNames().Where(n => n.StartsWith("bpf/", StringComparison.Ordinal)).Select(n => n[4..])];
+            throw new BpfObjectException(file, $"{assembly.GetName().Name} embeds no BPF object of that name; it embeds: "
+                + (embedded.Length == 0 ? "none (build it with BpfEmbedObjects=true)" : string.Join(", ", embedded)));
+        }
+        return FromStream(stream, file);
+    }
+
     /// <summary>The program named <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">No program has that name; the message lists those that exist.</exception>
     public ProgramSpec Program(string name) => ProgramsByName.TryGetValue(name, out ProgramSpec? spec)

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace BpfSharp.Tests.Tools;
+
+/// <summary>
+/// A live <c>bpfsharp</c> tool run by a test: started as a child process, awaited until it announces that tracing
+/// has started (its standard error line beginning "Tracing"), then stopped with SIGINT as a user's Ctrl-C would,
+/// and its output collected. Disposing kills a tool that is still running, so a failed test leaves nothing behind.
+/// </summary>
+internal sealed partial class ToolProcess : IDisposable
+{
+    internal static readonly string Executable = Path.Combine(AppContext.BaseDirectory, "bpfsharp");
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new(), _error = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _lock = new();
+
+    private ToolProcess(Process process)
+    {
+        _process = process;
+    }
+
+    /// <summary>Starts <c>bpfsharp ARGUMENTS</c> and waits until it is tracing.</summary>
+    /// <exception cref="InvalidOperationException">It exited or stayed silent for 60 s first; the message holds its standard error.</exception>
+    internal static ToolProcess Start(params string[] arguments)
+    {
+        var start = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        var tool = new ToolProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
+        tool._process.OutputDataReceived += (_, e) => tool.Append(tool._output, e.Data);
+        tool._process.ErrorDataReceived += (_, e) =>
+        {
+            tool.Append(tool._error, e.Data);
+            if (e.Data?.StartsWith("Tracing", StringComparison.Ordinal) == true)
+            {
+                tool._ready.TrySetResult();
+            }
+        };
+        tool._process.Exited += (_, _) => tool._ready.TrySetResult();
+        tool._process.Start();
+        tool._process.BeginOutputReadLine();
+        tool._process.BeginErrorReadLine();
+        if (!tool._ready.Task.Wait(TimeSpan.FromSeconds(60)) || tool._process.HasExited)
+        {
+            string error = tool.Error;
+            tool.Dispose();
+            throw new InvalidOperationException($"bpfsharp {string.Join(' ', arguments)} did not start tracing: {error}");
+        }
+        return tool;
+    }
+
+    /// <summary>The process id of the tool.</summary>
+    internal int Id => _process.Id;
+
+    /// <summary>Standard output so far.</summary>
+    internal string Output
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    /// <summary>Standard error so far.</summary>
+    internal string Error
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _error.ToString();
+            }
+        }
+    }
+
+    /// <summary>Sends SIGINT (Ctrl-C), waits for the tool to finish cleanly, and returns its exit code and output.</summary>
+    internal (int ExitCode, string Output, string Error) Stop(TimeSpan? timeout = null)
+    {
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, SigInt);
+        }
+        return WaitForExit(timeout);
+    }
+
+    /// <summary>Waits for the tool to exit by itself (a --duration, or a command it traced ending).</summary>
+    internal (int ExitCode, string Output, string Error) WaitForExit(TimeSpan? timeout = null)
+    {
+        if (!_process.WaitForExit(timeout ?? TimeSpan.FromSeconds(60)))
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"the tool did not exit in time; its standard error: {Error}");
+        }
+        _process.WaitForExit(); // drains the asynchronous output readers
+        return (_process.ExitCode, Output, Error);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+
+    private void Append(StringBuilder buffer, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_lock)
+        {
+            buffer.Append(line).Append('\n');
+        }
+    }
+
+    private const int SigInt = 2;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
