@@ -27,6 +27,7 @@ public sealed class Collection : IDisposable
     private readonly Dictionary<string, byte[]> _structOpsValues = new(StringComparer.Ordinal);
     private static readonly byte[] ZeroKey = new byte[4];
     private BtfObject? _btf;
+    private BtfLoadException? _btfError;
     private bool _disposed;
 
     private Collection(string name)
@@ -231,9 +232,10 @@ public sealed class Collection : IDisposable
                 BtfCompatibility = level;
                 return;
             }
-            catch (BtfLoadException)
+            catch (BtfLoadException e)
             {
                 // Try with more rewritten; without any BTF as the last resort (what libbpf does).
+                _btfError ??= e;
             }
         }
     }
@@ -256,7 +258,9 @@ public sealed class Collection : IDisposable
                 create.ValueSize = layout.ValueSize;
                 create.BtfVmlinuxValueTypeId = (uint)layout.ValueTypeId;
                 create.ValueTypeBtfObject = layout.Module is null ? null : resolver.ModuleBtf(layout.Module);
-                create.Btf = null;
+                // The kernel wants a BTF object with every struct_ops map (it checks btf_fd), though the types are the kernel's.
+                create.Btf = _btf?.Fd ?? throw new BpfException($"struct_ops map '{name}' needs the object's BTF loaded in the kernel, which refused it; " +
+                    $"the kernel said: {_btfError?.Message}");
                 create.BtfKeyTypeId = 0;
                 create.BtfValueTypeId = 0;
             }

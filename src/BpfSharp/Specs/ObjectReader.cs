@@ -1178,6 +1178,23 @@ internal sealed class ObjectReader
     }
 
     /// <summary>
+    /// Names the unnamed parameters of an extern function's prototype (clang leaves a kfunc declaration's unnamed when
+    /// it shares the prototype): the kernel refuses a FUNC whose parameters have no names ("Invalid arg#1").
+    /// </summary>
+    private static void NameParameters(BtfSpec btf, BtfBuilder builder, int prototypeId, HashSet<int> done)
+    {
+        BtfType prototype = btf[prototypeId];
+        if (prototype.Kind != BtfKind.FunctionProto || !done.Add(prototypeId)
+            || !prototype.Parameters.Any(p => p.TypeId != 0 && p.NameOffset == 0))
+        {
+            return;
+        }
+        var parameters = prototype.Parameters.Select((p, i) =>
+            new BtfParameterDefinition(p.TypeId == 0 || p.NameOffset != 0 ? (p.NameOffset == 0 ? null : p.Name) : $"arg{i}", p.TypeId));
+        builder.Replace(prototypeId, BtfTypeDefinition.FunctionProto(prototype.ReferencedTypeId, parameters));
+    }
+
+    /// <summary>
     /// libbpf's fixups before the kernel sees the object's BTF: DATASEC sizes and VAR offsets from the ELF sections and
     /// symbols (clang leaves them zero), hidden globals made static, <c>.kconfig</c> laid out as the map is, <c>.ksyms</c>
     /// entries turned into allocated int variables and extern functions into static ones (the kernel refuses extern linkage).
@@ -1192,11 +1209,13 @@ internal sealed class ObjectReader
         BtfBuilder builder = BtfBuilder.From(btf);
         int intType = 0;
         int dummyVariable = 0;
+        var namedPrototypes = new HashSet<int>();
         foreach (BtfType type in btf.OwnTypes)
         {
             if (type.Kind == BtfKind.Function && type.FunctionLinkage == BtfFunctionLinkage.Extern)
             {
                 builder.Replace(type.Id, BtfTypeDefinition.Function(type.Name, type.ReferencedTypeId, BtfFunctionLinkage.Static));
+                NameParameters(btf, builder, type.ReferencedTypeId, namedPrototypes);
             }
             if (type.Kind == BtfKind.Int && type.Size == 4 && intType == 0)
             {
