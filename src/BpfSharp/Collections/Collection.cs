@@ -23,8 +23,11 @@ public sealed class Collection : IDisposable
     private readonly Dictionary<string, string> _sections = new(StringComparer.Ordinal);
     private readonly HashSet<Map> _borrowedMaps = [];
     private readonly List<MapMemory> _memories = [];
+    private readonly Dictionary<string, StructOpsLayout> _structOpsLayouts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, byte[]> _structOpsValues = new(StringComparer.Ordinal);
     private static readonly byte[] ZeroKey = new byte[4];
     private BtfObject? _btf;
+    private BtfLoadException? _btfError;
     private bool _disposed;
 
     private Collection(string name)
@@ -68,6 +71,33 @@ public sealed class Collection : IDisposable
         ? variable
         : throw new KeyNotFoundException($"collection '{Name}' has no global variable '{name}'; its variables: {string.Join(", ", _variables.Keys)}");
 
+    /// <summary>The names of the struct_ops maps (<c>SEC(".struct_ops")</c> and <c>SEC(".struct_ops.link")</c> variables), each ready to register with <see cref="AttachStructOps"/>.</summary>
+    public IEnumerable<string> StructOpsMaps => _structOpsValues.Keys;
+
+    /// <summary>
+    /// The kernel value of the struct_ops map named <paramref name="map"/>, as registering writes it: the ops struct in the
+    /// kernel's layout inside its <c>bpf_struct_ops_NAME</c> wrapper, data members copied from the object, function
+    /// pointer members holding the descriptors of this collection's programs. A copy.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The collection has no struct_ops map of that name.</exception>
+    public byte[] StructOpsValue(string map) => _structOpsValues.TryGetValue(map, out byte[]? value)
+        ? (byte[])value.Clone()
+        : throw new KeyNotFoundException($"collection '{Name}' has no struct_ops map '{map}'; its struct_ops maps: {string.Join(", ", _structOpsValues.Keys)}");
+
+    /// <summary>
+    /// Registers the struct_ops map named <paramref name="map"/> with the kernel subsystem it implements (what libbpf's
+    /// <c>bpf_map__attach_struct_ops</c> does): a <c>SEC(".struct_ops.link")</c> map becomes a BPF link, a
+    /// <c>SEC(".struct_ops")</c> map is registered by writing its value. Disposing the result unregisters it.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">The collection has no struct_ops map of that name.</exception>
+    /// <exception cref="BpfException">The kernel refused (EEXIST: the ops name is taken; EINVAL: an operation the subsystem requires is missing).</exception>
+    public StructOpsLink AttachStructOps(string map)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        byte[] value = StructOpsValue(map);
+        return StructOpsLink.Attach(Map(map), value);
+    }
+
     /// <summary>The ELF section the program named <paramref name="program"/> came from (<c>tracepoint/sched/sched_switch</c>), or null when its spec had none.</summary>
     /// <exception cref="KeyNotFoundException">No loaded program has that name.</exception>
     public string? SectionOf(string program) => _sections.TryGetValue(Program(program).Name, out string? section) ? section : null;
@@ -77,9 +107,11 @@ public sealed class Collection : IDisposable
     /// uprobes and USDT with a target in the name, trampolines, LSM, iterators): what a libbpf skeleton's attach
     /// does. Programs whose hook needs more than the name (XDP, tc, cgroups, sockets, bare <c>kprobe</c>) are left
     /// for their Link type; <see cref="AutoAttach.CanAttach"/> tells which. USDT programs get usdt.bpf.h's spec maps
-    /// filled from this collection's maps.
+    /// filled from this collection's maps. Then every struct_ops map is registered (<see cref="AttachStructOps"/>), both
+    /// <c>.struct_ops</c> and <c>.struct_ops.link</c> ones, as a libbpf skeleton's attach does; its entry in the set is
+    /// named after the map.
     /// </summary>
-    /// <param name="skip">Programs not to attach, by name; null attaches every one that can be.</param>
+    /// <param name="skip">Programs and struct_ops maps not to attach, by name; null attaches every one that can be.</param>
     /// <returns>The links, owned by the caller: disposing the set detaches them all.</returns>
     /// <exception cref="BpfException">A program could not be attached; the message names it. Links made before the failure are detached.</exception>
     public LinkSet AttachAll(IEnumerable<string>? skip = null)
@@ -111,6 +143,13 @@ public sealed class Collection : IDisposable
                 foreach (Link link in made)
                 {
                     links.Add(name, link);
+                }
+            }
+            foreach (string map in _structOpsValues.Keys)
+            {
+                if (!skipped.Contains(map))
+                {
+                    links.Add(map, AttachStructOps(map));
                 }
             }
             return links;
@@ -160,19 +199,21 @@ public sealed class Collection : IDisposable
             ? name => overrides.TryGetValue(name, out string? value) ? value : ExternResolver.DefaultConfig(name)
             : null);
         CreateMaps(spec, options, resolver);
+        Dictionary<string, StructOpsTarget> structOpsTargets = StructOpsTargets();
         var linker = new CodeSource(spec, options.CoreTarget);
         var strings = spec.Btf is null ? new Dictionary<string, uint>() : StringOffsets(spec.Btf);
         foreach (ProgramSpec program in spec.Programs.Values)
         {
             if (program.Autoload)
             {
-                _programs.Add(program.Name, LoadProgram(spec, program, linker, resolver, strings, options));
+                _programs.Add(program.Name, LoadProgram(spec, program, linker, resolver, strings, options, structOpsTargets));
                 if (program.SectionName is { Length: > 0 } section)
                 {
                     _sections.Add(program.Name, section);
                 }
             }
         }
+        BuildStructOpsValues();
         FillProgramArrays(spec);
         MapVariables(spec);
     }
@@ -191,9 +232,10 @@ public sealed class Collection : IDisposable
                 BtfCompatibility = level;
                 return;
             }
-            catch (BtfLoadException)
+            catch (BtfLoadException e)
             {
                 // Try with more rewritten; without any BTF as the last resort (what libbpf does).
+                _btfError ??= e;
             }
         }
     }
@@ -202,18 +244,32 @@ public sealed class Collection : IDisposable
     {
         foreach ((string name, MapSpec mapSpec) in spec.Maps)
         {
-            if (options.MapReplacements.TryGetValue(name, out Map? replacement))
-            {
-                CheckCompatible(mapSpec, replacement, "the replacement map");
-                _maps.Add(name, replacement);
-                _borrowedMaps.Add(replacement);
-                continue;
-            }
             MapSpec create = WithBtf(mapSpec);
             if (create.Type == MapType.PerfEventArray && create.MaxEntries == 0)
             {
                 // As libbpf does: a perf event array declared without max_entries gets a slot per possible CPU.
                 create.MaxEntries = (uint)Cpus.PossibleCount;
+            }
+            if (create.Type == MapType.StructOps && create.StructOps is { } ops)
+            {
+                // The kernel's value (struct bpf_struct_ops_NAME) decides the map's value size, not the object's struct.
+                StructOpsLayout layout = StructOpsLayout.Resolve(name, ops);
+                _structOpsLayouts.Add(name, layout);
+                create.ValueSize = layout.ValueSize;
+                create.BtfVmlinuxValueTypeId = (uint)layout.ValueTypeId;
+                create.ValueTypeBtfObject = layout.Module is null ? null : resolver.ModuleBtf(layout.Module);
+                // The kernel wants a BTF object with every struct_ops map (it checks btf_fd), though the types are the kernel's.
+                create.Btf = _btf?.Fd ?? throw new BpfException($"struct_ops map '{name}' needs the object's BTF loaded in the kernel, which refused it; " +
+                    $"the kernel said: {_btfError?.Message}");
+                create.BtfKeyTypeId = 0;
+                create.BtfValueTypeId = 0;
+            }
+            if (options.MapReplacements.TryGetValue(name, out Map? replacement))
+            {
+                CheckCompatible(create, replacement, "the replacement map");
+                _maps.Add(name, replacement);
+                _borrowedMaps.Add(replacement);
+                continue;
             }
             if (name == spec.KconfigMapName)
             {
@@ -224,7 +280,7 @@ public sealed class Collection : IDisposable
             {
                 Map pinned = BpfSharp.Maps.Map.OpenPinned(pinPath);
                 _maps.Add(name, pinned);
-                CheckCompatible(mapSpec, pinned, $"the map pinned at {pinPath}");
+                CheckCompatible(create, pinned, $"the map pinned at {pinPath}");
                 continue;
             }
             Map map = CreateMap(create);
@@ -340,8 +396,49 @@ public sealed class Collection : IDisposable
         }
     }
 
+    /// <summary>What each struct_ops program is loaded against: the ops struct and the member it fills, from the maps that use it.</summary>
+    private readonly record struct StructOpsTarget(int TypeId, int MemberIndex, string? Module, string Map, string Member);
+
+    private Dictionary<string, StructOpsTarget> StructOpsTargets()
+    {
+        var targets = new Dictionary<string, StructOpsTarget>(StringComparer.Ordinal);
+        foreach (StructOpsLayout layout in _structOpsLayouts.Values)
+        {
+            foreach (StructOpsFunction function in layout.Functions)
+            {
+                var target = new StructOpsTarget(layout.TypeId, function.MemberIndex, layout.Module, layout.MapName, function.Member);
+                if (!targets.TryAdd(function.Program, target))
+                {
+                    // As libbpf allows: one program may serve several maps, for the same struct and the same member only.
+                    StructOpsTarget first = targets[function.Program];
+                    if (first.TypeId != target.TypeId || first.Module != target.Module || first.MemberIndex != target.MemberIndex)
+                    {
+                        throw new BpfException($"program '{function.Program}' fills member '{first.Member}' of struct_ops map '{first.Map}' and member " +
+                            $"'{target.Member}' of '{target.Map}': a struct_ops program is loaded for one member of one ops struct; give each its own program");
+                    }
+                }
+            }
+        }
+        return targets;
+    }
+
+    private void BuildStructOpsValues()
+    {
+        foreach ((string name, StructOpsLayout layout) in _structOpsLayouts)
+        {
+            if (_borrowedMaps.Contains(_maps[name]))
+            {
+                continue;
+            }
+            _structOpsValues.Add(name, layout.BuildValue(program => _programs.TryGetValue(program, out Program? loaded)
+                ? loaded.Fd.Value
+                : throw new BpfException($"struct_ops map '{name}' needs program '{program}' for one of its members, but it was not loaded (its Autoload is off); " +
+                    "turn it on, or remove the member from the map spec's StructOps.Programs")));
+        }
+    }
+
     private Program LoadProgram(CollectionSpec spec, ProgramSpec program, CodeSource code, ExternResolver resolver,
-        IReadOnlyDictionary<string, uint> strings, CollectionOptions options)
+        IReadOnlyDictionary<string, uint> strings, CollectionOptions options, Dictionary<string, StructOpsTarget> structOps)
     {
         LinkedProgram linked = ProgramLinker.Link(spec, program, code.Of);
         var modules = new List<FileDescriptor>();
@@ -369,10 +466,31 @@ public sealed class Collection : IDisposable
             // Index 0 of fd_array means vmlinux, so module BTF objects start at 1.
             load.FdArray = [modules[0], .. modules];
         }
-        AttachTargets.Resolve(load);
+        if (load.Type == ProgramType.StructOps && load.AttachBtfId == 0)
+        {
+            if (!structOps.TryGetValue(load.Name, out StructOpsTarget target))
+            {
+                throw new BpfException($"struct_ops program '{load.Name}' is not used by any struct_ops map: no SEC(\".struct_ops\") variable sets a " +
+                    "function pointer to it, so the kernel ops struct it implements is unknown; use it in one, or turn its Autoload off");
+            }
+            load.AttachBtfId = (uint)target.TypeId;
+            load.ExpectedAttachType = (AttachType)target.MemberIndex;
+            load.AttachTarget = target.Module is null ? null : resolver.ModuleBtf(target.Module);
+        }
+        if (options.AttachTargets.TryGetValue(load.Name, out ProgramTarget given))
+        {
+            load.AttachTarget = given.Program.Fd;
+            load.AttachTo = given.Function ?? load.AttachTo;
+        }
+        AttachTargets.Resolve(load, resolver.ModuleBtf);
         try
         {
             return BpfSharp.Programs.Program.Load(load, options.ProgramOptions);
+        }
+        catch (BpfException e) when (e is not VerifierException && e.Errno != Errno.None && AttachTargets.Describe(load) is { } targetText)
+        {
+            // Say what the program was being loaded against, with the id resolved for it.
+            throw new BpfException(e.Operation, e.Errno, $"{e.Context ?? $"loading program '{load.Name}'"} ({targetText})", e.Hint);
         }
         catch (VerifierException e) when (e.SourceLine is null && e.InstructionIndex is int index && linked.LineAt(index) is BtfLineInfo line)
         {

@@ -94,6 +94,7 @@ internal static class MapCreationRules
                 : null,
             MapType.StructOps => spec.BtfVmlinuxValueTypeId == 0
                 ? "struct_ops maps need BTF: BtfVmlinuxValueTypeId must name the kernel's struct bpf_struct_ops_<name> type in vmlinux BTF, KeySize 4, MaxEntries 1"
+                : spec.Btf is null ? "struct_ops maps need a loaded BTF object in Btf (the program object's; the kernel checks btf_fd even though the value type is its own)"
                 : null,
             MapType.Arena => !spec.Flags.HasFlag(MapFlags.Mmapable)
                 ? "arena maps must be created with MapFlags.Mmapable"

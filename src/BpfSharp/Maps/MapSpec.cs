@@ -82,8 +82,15 @@ public sealed class MapSpec
     /// </summary>
     public List<MapSlot> Contents { get; set; } = [];
 
-    /// <summary>The ELF section the map was read from (<c>.maps</c>, <c>maps</c>, <c>.data</c>, ...), or <see langword="null"/> for maps built in code.</summary>
+    /// <summary>The ELF section the map was read from (<c>.maps</c>, <c>maps</c>, <c>.data</c>, <c>.struct_ops</c>, ...), or <see langword="null"/> for maps built in code.</summary>
     public string? SectionName { get; set; }
+
+    /// <summary>
+    /// For a struct_ops map read from an object (<see cref="MapType.StructOps"/>): the ops struct, its initializer and the
+    /// programs of its function pointers, from which a collection builds the kernel value (and sets
+    /// <see cref="ValueSize"/> and <see cref="BtfVmlinuxValueTypeId"/> to the kernel's). Null for other maps.
+    /// </summary>
+    public StructOpsSpec? StructOps { get; set; }
 
     /// <summary>A copy that can be changed without affecting this one (the inner map spec is copied too; descriptors are shared).</summary>
     public MapSpec Clone()
@@ -92,6 +99,7 @@ public sealed class MapSpec
         copy.InnerMap = InnerMap?.Clone();
         copy.InitialValue = (byte[]?)InitialValue?.Clone();
         copy.Contents = [.. Contents];
+        copy.StructOps = StructOps?.Clone();
         return copy;
     }
 

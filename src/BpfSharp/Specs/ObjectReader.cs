@@ -19,6 +19,8 @@ internal sealed class ObjectReader
     private const string LegacyMapsSection = "maps";
     private const string KconfigSection = ".kconfig";
     private const string KsymsSection = ".ksyms";
+    private const string StructOpsSection = ".struct_ops";
+    private const string StructOpsLinkSection = ".struct_ops.link";
     private const int LegacyMapDefinitionMinimum = 20;
 
     private readonly string _objectName;
@@ -120,6 +122,7 @@ internal sealed class ObjectReader
         ReadFunctions();
         ReadCodeRelocations();
         ReadMapRelocations();
+        ReadStructOps();
         AssignLabels();
         FixUpBtf();
         return _spec;
@@ -1034,6 +1037,114 @@ internal sealed class ObjectReader
         }
     }
 
+    /// <summary>
+    /// <c>SEC(".struct_ops")</c> and <c>SEC(".struct_ops.link")</c> variables: one struct_ops map each (with
+    /// <c>BPF_F_LINK</c> for the second), holding the initializer and, from the section's relocations, the program
+    /// each function pointer member names.
+    /// </summary>
+    private void ReadStructOps()
+    {
+        foreach (string sectionName in new[] { StructOpsSection, StructOpsLinkSection })
+        {
+            if (!_elf.TryGetSection(sectionName, out ElfSection section))
+            {
+                continue;
+            }
+            if (_spec.Btf is null || !TryFindDataSection(sectionName, out BtfType dataSection))
+            {
+                throw Error($"section {sectionName} has no BTF describing its variables; compile with -g");
+            }
+            var offsets = SymbolOffsets(section.Index);
+            ReadOnlySpan<byte> data = section.Type == ElfSectionType.NoBits ? new byte[section.Size] : section.Data.Span;
+            var maps = new SortedList<ulong, MapSpec>();
+            foreach (BtfDataSectionVariable variable in dataSection.Variables)
+            {
+                BtfType var = variable.Type;
+                if (var.Kind != BtfKind.Variable)
+                {
+                    throw Error($"{sectionName} holds {var.Describe()}; every entry must be a variable of a kernel ops struct");
+                }
+                string name = var.Name;
+                if (!offsets.TryGetValue(name, out ulong offset))
+                {
+                    throw Error($"struct_ops variable '{name}' of {sectionName} has no ELF symbol");
+                }
+                BtfType type = _spec.Btf.ResolveTypedefsAndQualifiers(var.ReferencedTypeId);
+                if (type.Kind != BtfKind.Struct || !type.HasName)
+                {
+                    throw Error($"struct_ops variable '{name}' is {type.Describe()}; it must be of a named kernel ops struct such as struct tcp_congestion_ops");
+                }
+                if (offset + type.Size > (ulong)data.Length)
+                {
+                    throw Error($"struct_ops variable '{name}' ({type.Size} bytes at {offset}) lies outside section {sectionName} ({data.Length} bytes)");
+                }
+                var map = new MapSpec
+                {
+                    Name = name,
+                    Type = MapType.StructOps,
+                    KeySize = 4,
+                    ValueSize = type.Size,
+                    MaxEntries = 1,
+                    Flags = sectionName == StructOpsLinkSection ? MapFlags.Link : MapFlags.None,
+                    SectionName = sectionName,
+                    StructOps = new StructOpsSpec(type, data.Slice((int)offset, (int)type.Size).ToArray()),
+                };
+                AddMap(map);
+                maps[offset] = map;
+            }
+            foreach (ElfRelocationSection relocations in _elf.RelocationSections.Where(r => r.TargetSectionIndex == (uint)section.Index))
+            {
+                foreach (ElfRelocation relocation in relocations)
+                {
+                    ReadStructOpsRelocation(sectionName, maps, relocation);
+                }
+            }
+        }
+    }
+
+    private void ReadStructOpsRelocation(string sectionName, SortedList<ulong, MapSpec> maps, ElfRelocation relocation)
+    {
+        int at = maps.Keys.Count(k => k <= relocation.Offset) - 1;
+        MapSpec? map = at < 0 ? null : maps.Values[at];
+        StructOpsSpec? ops = map?.StructOps;
+        if (map is null || ops is null || relocation.Offset >= maps.Keys[at] + ops.Type.Size)
+        {
+            throw Error($"a relocation of {sectionName} at byte {relocation.Offset} lies in no struct_ops variable");
+        }
+        ulong memberOffset = relocation.Offset - maps.Keys[at];
+        BtfMember? found = null;
+        foreach (BtfMember member in ops.Type.Members)
+        {
+            if (member.BitfieldSize == 0 && member.ByteOffset == memberOffset)
+            {
+                found = member;
+                break;
+            }
+        }
+        if (found is not BtfMember pointer)
+        {
+            throw Error($"struct_ops variable '{map.Name}' has a relocation at byte {memberOffset}, where no member of struct {ops.Type.Name} starts");
+        }
+        BtfType pointerType = _spec.Btf!.ResolveTypedefsAndQualifiers(pointer.TypeId);
+        if (pointerType.Kind != BtfKind.Pointer || _spec.Btf.ResolveTypedefsAndQualifiers(pointerType.ReferencedTypeId).Kind != BtfKind.FunctionProto)
+        {
+            throw Error($"struct_ops variable '{map.Name}' sets member '{pointer.Name}' to an address, but the member is not a function pointer");
+        }
+        ElfSymbol symbol = _symbols[(int)relocation.SymbolIndex];
+        ObjectFunction? function = symbol.IsUndefined || symbol.SectionIndex >= ElfSectionIndex.LowReserved || symbol.Value % InstructionEncoding.SlotSize != 0
+            ? null
+            : FunctionAt((int)symbol.SectionIndex, (int)(symbol.Value / InstructionEncoding.SlotSize));
+        if (function?.Program is not ProgramSpec program)
+        {
+            throw Error($"struct_ops variable '{map.Name}' sets member '{pointer.Name}' to '{symbol.Name}', which is not a program of this object (a global function in a SEC(\"struct_ops/...\") section)");
+        }
+        if (program.Type != ProgramType.StructOps)
+        {
+            throw Error($"struct_ops variable '{map.Name}' sets member '{pointer.Name}' to program '{program.Name}' of section '{program.SectionName}', which is not a struct_ops program; put it in SEC(\"struct_ops/{program.Name}\")");
+        }
+        ops.Programs[pointer.Name] = program.Name;
+    }
+
     private BtfType DefinitionOf(string mapName)
     {
         TryFindDataSection(MapsSection, out BtfType dataSection);
@@ -1067,6 +1178,23 @@ internal sealed class ObjectReader
     }
 
     /// <summary>
+    /// Names the unnamed parameters of an extern function's prototype (clang leaves a kfunc declaration's unnamed when
+    /// it shares the prototype): the kernel refuses a FUNC whose parameters have no names ("Invalid arg#1").
+    /// </summary>
+    private static void NameParameters(BtfSpec btf, BtfBuilder builder, int prototypeId, HashSet<int> done)
+    {
+        BtfType prototype = btf[prototypeId];
+        if (prototype.Kind != BtfKind.FunctionProto || !done.Add(prototypeId)
+            || !prototype.Parameters.Any(p => p.TypeId != 0 && p.NameOffset == 0))
+        {
+            return;
+        }
+        var parameters = prototype.Parameters.Select((p, i) =>
+            new BtfParameterDefinition(p.TypeId == 0 || p.NameOffset != 0 ? (p.NameOffset == 0 ? null : p.Name) : $"arg{i}", p.TypeId));
+        builder.Replace(prototypeId, BtfTypeDefinition.FunctionProto(prototype.ReferencedTypeId, parameters));
+    }
+
+    /// <summary>
     /// libbpf's fixups before the kernel sees the object's BTF: DATASEC sizes and VAR offsets from the ELF sections and
     /// symbols (clang leaves them zero), hidden globals made static, <c>.kconfig</c> laid out as the map is, <c>.ksyms</c>
     /// entries turned into allocated int variables and extern functions into static ones (the kernel refuses extern linkage).
@@ -1081,11 +1209,13 @@ internal sealed class ObjectReader
         BtfBuilder builder = BtfBuilder.From(btf);
         int intType = 0;
         int dummyVariable = 0;
+        var namedPrototypes = new HashSet<int>();
         foreach (BtfType type in btf.OwnTypes)
         {
             if (type.Kind == BtfKind.Function && type.FunctionLinkage == BtfFunctionLinkage.Extern)
             {
                 builder.Replace(type.Id, BtfTypeDefinition.Function(type.Name, type.ReferencedTypeId, BtfFunctionLinkage.Static));
+                NameParameters(btf, builder, type.ReferencedTypeId, namedPrototypes);
             }
             if (type.Kind == BtfKind.Int && type.Size == 4 && intType == 0)
             {
