@@ -140,6 +140,23 @@ internal static partial class LinkTestSupport
     /// <summary>The compiled native test executable tests/native/NAME.c.</summary>
     internal static string NativeProgram(string name) => Path.Combine(AppContext.BaseDirectory, "native", name);
 
+    /// <summary>Runs the probe target (it waits for a line on stdin first) and returns its output line.</summary>
+    internal static string RunTarget(string path, int count)
+    {
+        var start = new ProcessStartInfo(path, count.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using Process process = Process.Start(start)!;
+        process.StandardInput.WriteLine("go");
+        process.StandardInput.Close();
+        string output = process.StandardOutput.ReadToEnd().Trim();
+        Assert.True(process.WaitForExit(10_000), "the probe target did not finish");
+        return output;
+    }
+
     /// <summary>A short random suffix for names of namespaces, interfaces and cgroups.</summary>
     internal static string Suffix() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3]);
 }

@@ -240,21 +240,4 @@ public sealed class UprobeLinkTests
         var bad = Assert.Throws<BpfException>(() => AutoAttach.Attach(program, "uprobe/libc.so.6:getppid+zz"));
         Assert.Contains("not an offset", bad.Message);
     }
-
-    /// <summary>Runs the probe target (it waits for a line on stdin first) and returns its output line.</summary>
-    private static string RunTarget(string path, int count)
-    {
-        var start = new ProcessStartInfo(path, count.ToString(System.Globalization.CultureInfo.InvariantCulture))
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        using Process process = Process.Start(start)!;
-        process.StandardInput.WriteLine("go");
-        process.StandardInput.Close();
-        string output = process.StandardOutput.ReadToEnd().Trim();
-        Assert.True(process.WaitForExit(10_000), "the probe target did not finish");
-        return output;
-    }
 }
