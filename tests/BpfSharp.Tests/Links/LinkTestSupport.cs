@@ -65,6 +65,12 @@ internal static partial class LinkTestSupport
 
     internal const int SyscallGetppid = 110; // x86-64
 
+    /// <summary>setns(2): moves the calling thread into the namespace behind <paramref name="fd"/>.</summary>
+    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
+    internal static partial int SetNamespace(Microsoft.Win32.SafeHandles.SafeFileHandle fd, int type);
+
+    internal const int CloneNewNet = 0x40000000;
+
     /// <summary><paramref name="slots"/> u64 counters in the single value of an array map (direct value access needs one entry).</summary>
     internal static CounterSlots Counters(int slots = 1, string name = "counters") => new(slots, name);
 
@@ -232,6 +238,40 @@ internal sealed class VethNamespace : IDisposable
 
     /// <summary>Runs a bash command inside the namespace.</summary>
     public (int ExitCode, string Output) Bash(string command) => LinkTestSupport.Run("ip", "netns", "exec", Namespace, "bash", "-c", command);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on a new thread that has joined the namespace (setns changes only the calling
+    /// thread's network namespace): interface names, ifindexes and tcx attachments there mean the namespace's.
+    /// </summary>
+    public T InNamespace<T>(Func<T> action)
+    {
+        T result = default!;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using Microsoft.Win32.SafeHandles.SafeFileHandle target = File.OpenHandle(NamespacePath);
+                if (LinkTestSupport.SetNamespace(target, LinkTestSupport.CloneNewNet) != 0)
+                {
+                    throw new InvalidOperationException($"setns({NamespacePath}) failed: errno {Marshal.GetLastPInvokeError()}");
+                }
+                // The thread ends after this: its namespace never leaks to other work.
+                result = action();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+        return result;
+    }
 
     /// <summary>Sends one UDP datagram from the namespace to the host end; true when bash could send it.</summary>
     public void SendUdpToHost(int port, string text) =>
