@@ -104,9 +104,9 @@ public sealed class LinkPureTests
     public void UsdtNotesMatchWhatReadelfShows()
     {
         string target = LinkTestSupport.NativeProgram("probe_target");
-        UsdtProbe probe = Assert.Single(UsdtProbe.ReadAll(target));
-        Assert.Equal("bpfsharp", probe.Provider);
-        Assert.Equal("tick", probe.Name);
+        IReadOnlyList<UsdtProbe> probes = UsdtProbe.ReadAll(target);
+        Assert.Equal(["bpfsharp:args", "bpfsharp:tick"], probes.Select(p => $"{p.Provider}:{p.Name}").Order(StringComparer.Ordinal));
+        UsdtProbe probe = Assert.Single(UsdtProbe.Find(target, "bpfsharp", "tick"));
         string readelf = ExternalTool.Run("readelf", "-n", target);
         Assert.Contains($"Location: 0x{probe.Address:x16}", readelf);
         Assert.Contains($"Semaphore: 0x{probe.SemaphoreAddress:x16}", readelf);
@@ -118,6 +118,17 @@ public sealed class LinkPureTests
         Assert.Equal(siteOffset, probe.FileOffset);
         Assert.NotEqual(0UL, probe.SemaphoreFileOffset);
         Assert.Empty(UsdtProbe.Find(target, "bpfsharp", "missing"));
+
+        // The args probe: every argument form gcc emits for probe_target.c (frame pointers on), each with its own semaphore.
+        UsdtProbe args = Assert.Single(UsdtProbe.Find(target, "bpfsharp", "args"));
+        Assert.Contains($"Arguments: {args.ArgumentText}", readelf);
+        Assert.NotEqual(probe.SemaphoreFileOffset, args.SemaphoreFileOffset);
+        Assert.Equal(
+            [UsdtArgumentKind.Constant, UsdtArgumentKind.Constant, UsdtArgumentKind.Register, UsdtArgumentKind.RegisterDereference,
+             UsdtArgumentKind.RegisterDereference, UsdtArgumentKind.Register, UsdtArgumentKind.Register, UsdtArgumentKind.RegisterDereference],
+            args.Arguments.Select(a => a.Kind));
+        Assert.Equal([4, 4, 1, 2, 4, 8, 1, 8], args.Arguments.Select(a => a.Size));
+        Assert.Equal([true, true, true, false, true, true, false, true], args.Arguments.Select(a => a.IsSigned));
     }
 
     [Fact]
