@@ -58,6 +58,19 @@ public sealed class UsdtEndToEndTests
         // Detached: the semaphores are clear again, so the target skips the args probe entirely.
         Assert.Equal("enabled=0 sum=6", RunTarget(NativeProgram("probe_target"), Count));
         Assert.Equal(1UL, collection.Variable("args_hits").Get<ulong>());
+
+        // From another directory the relative path names nothing: the error says where it looked, and nothing stays attached.
+        Environment.CurrentDirectory = "/";
+        try
+        {
+            var missing = Assert.Throws<BpfException>(() => collection.AttachAll());
+            Assert.Contains("attaching program 'on_", missing.Message);
+            Assert.Contains("'native/probe_target' does not exist: a relative path is resolved against the working directory (/native/probe_target)", missing.Message);
+        }
+        finally
+        {
+            Environment.CurrentDirectory = previous;
+        }
     }
 
     [KernelFact]
