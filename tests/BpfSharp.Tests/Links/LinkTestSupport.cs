@@ -205,7 +205,7 @@ internal sealed class VethNamespace : IDisposable
         Namespace = $"bpfsharp-{suffix}";
         HostInterface = $"bsh{suffix}";
         PeerInterface = $"bsp{suffix}";
-        int subnet = Random.Shared.Next(1, 250);
+        int subnet = FreeSubnet();
         HostAddress = $"10.213.{subnet}.1";
         PeerAddress = $"10.213.{subnet}.2";
         LinkTestSupport.MustRun("ip", "netns", "add", Namespace);
@@ -224,6 +224,28 @@ internal sealed class VethNamespace : IDisposable
             Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// A 10.213.X.0/24 no host interface uses: other test runs on this machine (other worktrees) make namespaces
+    /// too, and two host ends with one subnet would route each other's packets.
+    /// </summary>
+    private static int FreeSubnet()
+    {
+        var used = new HashSet<int>();
+        foreach (System.Net.NetworkInformation.NetworkInterface nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+        {
+            foreach (System.Net.NetworkInformation.UnicastIPAddressInformation address in nic.GetIPProperties().UnicastAddresses)
+            {
+                byte[] bytes = address.Address.GetAddressBytes();
+                if (bytes.Length == 4 && bytes[0] == 10 && bytes[1] == 213)
+                {
+                    used.Add(bytes[2]);
+                }
+            }
+        }
+        int[] free = [.. Enumerable.Range(1, 249).Where(s => !used.Contains(s))];
+        return free.Length > 0 ? free[Random.Shared.Next(free.Length)] : throw new InvalidOperationException("every 10.213.X.0/24 test subnet is in use");
     }
 
     public string Namespace { get; }
