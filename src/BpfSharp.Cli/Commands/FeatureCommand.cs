@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using BpfSharp.Cli.Output;
 using BpfSharp.Features;
 using BpfSharp.Kernel;
 using BpfSharp.Programs;
@@ -78,10 +79,10 @@ internal static class FeatureCommand
         string release = File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : "unknown";
         var sections = new List<Section>
         {
-            new("kernel", "Kernel", [.. Enum.GetValues<KernelFeature>().Select(f => (SnakeName(f), KernelSupport.For(f)))]),
+            new("kernel", "Kernel", [.. Enum.GetValues<KernelFeature>().Select(f => (JsonOutput.SnakeName(f), KernelSupport.For(f)))]),
             new("program_types", "Program types", [.. KernelSupport.ProgramTypes.Select(t => (UapiNames.Name(t), KernelSupport.ForProgramType(t)))]),
             new("map_types", "Map types", [.. KernelSupport.MapTypes.Select(t => (UapiNames.Name(t), KernelSupport.ForMapType(t)))]),
-            new("hooks", "Attach and hook kinds", [.. Enum.GetValues<HookKind>().Select(h => (SnakeName(h), KernelSupport.For(h)))]),
+            new("hooks", "Attach and hook kinds", [.. Enum.GetValues<HookKind>().Select(h => (JsonOutput.SnakeName(h), KernelSupport.For(h)))]),
         };
         var helpers = new List<(ProgramType, FeatureResult?, Section?)>();
         foreach (ProgramType type in helperTypes.Distinct())
@@ -127,38 +128,31 @@ internal static class FeatureCommand
         }
     }
 
-    private static void WriteJson(Report report, TextWriter output)
+    private static void WriteJson(Report report, TextWriter output) => JsonOutput.WriteDocument(output, writer =>
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        writer.WriteString("kernel_release", report.KernelRelease);
+        foreach (Section section in report.Sections)
         {
-            writer.WriteStartObject();
-            writer.WriteString("kernel_release", report.KernelRelease);
-            foreach (Section section in report.Sections)
+            WriteJsonSection(writer, section.Key, section.Items);
+        }
+        if (report.Helpers.Count > 0)
+        {
+            writer.WriteStartObject("helpers");
+            foreach ((ProgramType type, FeatureResult? limitation, Section? helpers) in report.Helpers)
             {
-                WriteJsonSection(writer, section.Key, section.Items);
-            }
-            if (report.Helpers.Count > 0)
-            {
-                writer.WriteStartObject("helpers");
-                foreach ((ProgramType type, FeatureResult? limitation, Section? helpers) in report.Helpers)
+                if (helpers is null)
                 {
-                    if (helpers is null)
-                    {
-                        // Say why a requested type has no helper list rather than leaving it out silently.
-                        writer.WriteStartObject(UapiNames.Name(type));
-                        writer.WriteString("not_probed", limitation?.Detail ?? "");
-                        writer.WriteEndObject();
-                        continue;
-                    }
-                    WriteJsonSection(writer, helpers.Key, helpers.Items);
+                    // Say why a requested type has no helper list rather than leaving it out silently.
+                    writer.WriteStartObject(UapiNames.Name(type));
+                    writer.WriteString("not_probed", limitation?.Detail ?? "");
+                    writer.WriteEndObject();
+                    continue;
                 }
-                writer.WriteEndObject();
+                WriteJsonSection(writer, helpers.Key, helpers.Items);
             }
             writer.WriteEndObject();
         }
-        output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
-    }
+    });
 
     private static void WriteJsonSection(Utf8JsonWriter writer, string key, IReadOnlyList<(string Name, FeatureResult Result)> items)
     {
@@ -180,21 +174,4 @@ internal static class FeatureCommand
         FeatureStatus.Refused => "refused",
         _ => "error",
     };
-
-    /// <summary>The lower-case name of a BpfSharp enum value (KernelFeature.VmlinuxBtf is vmlinux_btf), for keys that have no UAPI name.</summary>
-    private static string SnakeName<TEnum>(TEnum value) where TEnum : struct, Enum
-    {
-        string text = value.ToString();
-        var name = new StringBuilder(text.Length + 8);
-        for (int i = 0; i < text.Length; i++)
-        {
-            char c = text[i];
-            if (char.IsUpper(c) && i > 0)
-            {
-                name.Append('_');
-            }
-            name.Append(char.ToLowerInvariant(c));
-        }
-        return name.ToString();
-    }
 }

@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
+using BpfSharp.Asm;
 using BpfSharp.Btf;
 using BpfSharp.Cli.Output;
+using BpfSharp.Kernel;
 using BpfSharp.Maps;
 using BpfSharp.Programs;
 using BpfSharp.Specs;
@@ -11,14 +14,17 @@ namespace BpfSharp.Cli.Commands;
 /// <summary>
 /// <c>bpfsharp obj info FILE</c>: what a BPF object holds, read without the kernel: programs with their section,
 /// type and attach target, maps with their definitions, global variables, externs and CO-RE relocations.
+/// With <c>--json</c>, the same as one JSON document (snake_case keys; docs/asm-and-elf.md describes it).
 /// </summary>
 internal static class ObjInfoCommand
 {
     internal static Command Create()
     {
         var file = new Argument<string>("object") { Description = "A BPF object file compiled by clang (-target bpf)" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON document instead of tables" };
         var command = new Command("info", "Show the programs, maps, variables, externs and CO-RE relocations of a BPF object");
         command.Arguments.Add(file);
+        command.Options.Add(json);
         command.SetAction(parseResult =>
         {
             string path = parseResult.GetValue(file)!;
@@ -32,7 +38,14 @@ internal static class ObjInfoCommand
                 Console.Error.WriteLine($"bpfsharp obj info: {e.Message}");
                 return 1;
             }
-            Write(spec, parseResult.InvocationConfiguration.Output);
+            if (parseResult.GetValue(json))
+            {
+                WriteJson(spec, parseResult.InvocationConfiguration.Output);
+            }
+            else
+            {
+                Write(spec, parseResult.InvocationConfiguration.Output);
+            }
             return 0;
         });
         return command;
@@ -109,6 +122,184 @@ internal static class ObjInfoCommand
             table.Write(output);
         }
     }
+
+    /// <summary>The JSON document of <c>obj info --json</c>: every value the tables show, as numbers, names and nulls.</summary>
+    internal static void WriteJson(CollectionSpec spec, TextWriter output) => JsonOutput.WriteDocument(output, writer =>
+    {
+        writer.WriteString("name", spec.Name);
+        writer.WriteString("license", spec.License);
+        writer.WriteNumber("kernel_version", spec.KernelVersion);
+        if (spec.Btf is null)
+        {
+            writer.WriteNull("btf");
+        }
+        else
+        {
+            writer.WriteStartObject("btf");
+            writer.WriteNumber("types", spec.Btf.OwnTypeCount);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteStartArray("programs");
+        foreach (ProgramSpec program in spec.Programs.Values)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", program.Name);
+            writer.WriteStringOrNull("section", program.SectionName);
+            writer.WriteString("type", UapiNames.Name(program.Type));
+            writer.WriteStringOrNull("expected_attach_type", program.ExpectedAttachType is AttachType attach ? UapiNames.Name(attach) : null);
+            writer.WriteStringOrNull("attach_target", program.AttachTo);
+            writer.WriteBoolean("autoload", program.Autoload);
+            writer.WriteNumber("instructions", program.Instructions.Sum(i => i.Slots));
+            LinkedProgram linked = spec.Link(program.Name);
+            writer.WriteNumber("linked_instructions", linked.Instructions.Sum(i => i.Slots));
+            writer.WriteStartArray("subprograms");
+            // Each subprogram's first instruction carries its name; the program's own first one is skipped.
+            foreach (Instruction instruction in linked.Instructions.Skip(1))
+            {
+                if (instruction.Symbol is string subprogram)
+                {
+                    writer.WriteStringValue(subprogram);
+                }
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+
+        writer.WriteStartArray("subprograms");
+        foreach (string subprogram in spec.Subprograms)
+        {
+            writer.WriteStringValue(subprogram);
+        }
+        writer.WriteEndArray();
+
+        writer.WriteStartArray("maps");
+        foreach (MapSpec map in spec.Maps.Values)
+        {
+            writer.WriteStartObject();
+            WriteMap(writer, spec, map);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+
+        writer.WriteStartArray("variables");
+        foreach (VariableSpec variable in spec.Variables.Values)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", variable.Name);
+            writer.WriteString("section", variable.SectionName);
+            writer.WriteNumber("offset", variable.Offset);
+            writer.WriteNumber("size", variable.Size);
+            writer.WriteStringOrNull("type", variable.Type is BtfType type ? type.Spec.FormatC(type.Id) : null);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+
+        writer.WriteStartArray("externs");
+        foreach (ExternSpec extern_ in spec.Externs)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", extern_.Name);
+            writer.WriteString("kind", extern_.Kind == ExternKind.Kconfig ? "kconfig" : extern_.IsFunction ? "kfunc" : "ksym");
+            writer.WriteBoolean("weak", extern_.IsWeak);
+            writer.WriteStringOrNull("type", extern_.Type is BtfType t ? (t.Id == 0 ? "void" : t.Kind == BtfKind.Function ? "function" : t.Spec.FormatC(t.Id)) : null);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+
+        writer.WriteStartArray("core_relocations");
+        foreach ((string section, IReadOnlyList<BtfCoreRelocation> records) in spec.CoreRelocations)
+        {
+            foreach (BtfCoreRelocation record in records)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("section", section);
+                writer.WriteNumber("instruction", record.InstructionIndex);
+                writer.WriteString("kind", JsonOutput.SnakeName(record.Kind));
+                writer.WriteNumber("type_id", record.TypeId);
+                writer.WriteStringOrNull("type", spec.Btf is not null && spec.Btf.TryGetType(record.TypeId, out BtfType t) ? t.Describe() : null);
+                writer.WriteString("access", record.AccessString);
+                writer.WriteEndObject();
+            }
+        }
+        writer.WriteEndArray();
+    });
+
+    private static void WriteMap(Utf8JsonWriter writer, CollectionSpec spec, MapSpec map)
+    {
+        writer.WriteString("name", map.Name);
+        writer.WriteStringOrNull("section", map.SectionName);
+        writer.WriteString("type", UapiNames.Name(map.Type));
+        writer.WriteNumber("key_size", map.KeySize);
+        writer.WriteNumber("value_size", map.ValueSize);
+        writer.WriteStringOrNull("key_type", spec.Btf is not null && map.BtfKeyTypeId != 0 ? spec.Btf.FormatC((int)map.BtfKeyTypeId) : null);
+        string? valueType = null;
+        if (spec.Btf is not null && map.BtfValueTypeId != 0)
+        {
+            BtfType value = spec.Btf[(int)map.BtfValueTypeId];
+            valueType = value.Kind == BtfKind.DataSection ? value.Name : spec.Btf.FormatC(value.Id);
+        }
+        writer.WriteStringOrNull("value_type", valueType);
+        writer.WriteNumber("max_entries", map.MaxEntries);
+        writer.WriteNumber("flags", (uint)map.Flags);
+        writer.WriteStartArray("flag_names");
+        foreach ((MapFlags flag, string name) in MapFlagNames)
+        {
+            if ((map.Flags & flag) != 0)
+            {
+                writer.WriteStringValue(name);
+            }
+        }
+        writer.WriteEndArray();
+        writer.WriteString("pinning", map.Pinning == MapPinning.ByName ? "by_name" : "none");
+        writer.WriteNumber("numa_node", map.NumaNode);
+        writer.WriteNumber("map_extra", map.MapExtra);
+        if (map.InnerMap is { } inner)
+        {
+            writer.WriteStartObject("inner_map");
+            WriteMap(writer, spec, inner);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("inner_map");
+        }
+        writer.WriteStartArray("initial_values");
+        foreach (MapSlot slot in map.Contents)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("index", slot.Index);
+            writer.WriteString("target", slot.Target);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        if (map.InitialValue is byte[] data)
+        {
+            // Global data: element 0's bytes, in hex without the trailing zeros (a large .bss stays one short line);
+            // initial_data_size says how long the value is.
+            int used = data.AsSpan().LastIndexOfAnyExcept((byte)0) + 1;
+            writer.WriteNumber("initial_data_size", data.Length);
+            writer.WriteString("initial_data", Convert.ToHexStringLower(data, 0, used));
+        }
+        else
+        {
+            writer.WriteNull("initial_data_size");
+            writer.WriteNull("initial_data");
+        }
+    }
+
+    /// <summary>The UAPI names of map flags (BPF_F_RDONLY_PROG is rdonly_prog), as bpftool prints them.</summary>
+    private static readonly (MapFlags Flag, string Name)[] MapFlagNames =
+    [
+        (MapFlags.NoPrealloc, "no_prealloc"), (MapFlags.NoCommonLru, "no_common_lru"), (MapFlags.NumaNode, "numa_node"),
+        (MapFlags.ReadOnly, "rdonly"), (MapFlags.WriteOnly, "wronly"), (MapFlags.StackBuildId, "stack_build_id"),
+        (MapFlags.ZeroSeed, "zero_seed"), (MapFlags.ReadOnlyProgram, "rdonly_prog"), (MapFlags.WriteOnlyProgram, "wronly_prog"),
+        (MapFlags.Clone, "clone"), (MapFlags.Mmapable, "mmapable"), (MapFlags.PreserveElems, "preserve_elems"),
+        (MapFlags.InnerMap, "inner_map"), (MapFlags.Link, "link"), (MapFlags.PathFd, "path_fd"),
+        (MapFlags.VtypeBtfObjFd, "vtype_btf_obj_fd"), (MapFlags.TokenFd, "token_fd"), (MapFlags.SegvOnFault, "segv_on_fault"),
+        (MapFlags.NoUserConv, "no_user_conv"), (MapFlags.RingBufferOverwrite, "rb_overwrite"),
+    ];
 
     private static string Details(CollectionSpec spec, MapSpec map)
     {

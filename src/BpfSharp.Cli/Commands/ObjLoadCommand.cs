@@ -1,5 +1,7 @@
 using System.CommandLine;
+using BpfSharp.Cli.Output;
 using BpfSharp.Collections;
+using BpfSharp.Kernel;
 using BpfSharp.Programs;
 using BpfSharp.Specs;
 
@@ -9,7 +11,8 @@ namespace BpfSharp.Cli.Commands;
 /// <c>bpfsharp obj load FILE [--pin DIR]</c>: loads every program of an object, like <c>bpftool prog loadall</c>,
 /// and says which loaded and why the others did not (the verifier's reason and the C source line). Programs the
 /// kernel rejects are left out one by one so that the rest can be checked too; the exit status is non-zero when
-/// anything failed. With <c>--pin</c>, the loaded programs are pinned as DIR/NAME.
+/// anything failed. With <c>--pin</c>, the loaded programs are pinned as DIR/NAME. With <c>--json</c>, the outcome is one
+/// JSON document (loaded programs with their ids, failed ones with the verifier's reason); messages still go to stderr.
 /// </summary>
 internal static class ObjLoadCommand
 {
@@ -20,10 +23,12 @@ internal static class ObjLoadCommand
         var file = new Argument<string>("object") { Description = "A BPF object file compiled by clang (-target bpf)" };
         var pin = new Option<string?>("--pin") { Description = "Pin each loaded program as DIR/NAME in this bpffs directory (created if missing)" };
         var log = new Option<bool>("--log") { Description = "Print the whole verifier log of a rejected program, not only its reason" };
+        var json = new Option<bool>("--json") { Description = "Print the outcome as one JSON document" };
         var command = new Command("load", "Load every program of a BPF object (like bpftool prog loadall) and report what loaded");
         command.Arguments.Add(file);
         command.Options.Add(pin);
         command.Options.Add(log);
+        command.Options.Add(json);
         command.SetAction(parseResult =>
         {
             TextWriter output = parseResult.InvocationConfiguration.Output;
@@ -38,14 +43,14 @@ internal static class ObjLoadCommand
                 Console.Error.WriteLine($"{Name}: {e.Message}");
                 return 1;
             }
-            return Load(spec, parseResult.GetValue(pin), parseResult.GetValue(log), output);
+            return Load(spec, parseResult.GetValue(pin), parseResult.GetValue(log), parseResult.GetValue(json), output);
         });
         return command;
     }
 
-    private static int Load(CollectionSpec spec, string? pinDirectory, bool fullLog, TextWriter output)
+    private static int Load(CollectionSpec spec, string? pinDirectory, bool fullLog, bool json, TextWriter output)
     {
-        var failed = new List<string>();
+        var failed = new List<(string Name, string Reason)>();
         while (true)
         {
             Collection collection;
@@ -60,7 +65,7 @@ internal static class ObjLoadCommand
                 {
                     Console.Error.WriteLine(e.Log);
                 }
-                failed.Add(e.ProgramName);
+                failed.Add((e.ProgramName, e.Message));
                 rejected.Autoload = false;
                 continue;
             }
@@ -79,18 +84,53 @@ internal static class ObjLoadCommand
                         program.Pin(Path.Combine(pinDirectory, name));
                     }
                 }
-                foreach ((string name, BpfSharp.Programs.Program program) in collection.Programs)
+                if (json)
                 {
-                    ProgramSpec programSpec = spec.Programs[name];
-                    output.WriteLine($"loaded {name} ({programSpec.SectionName}): {program.Type} program id {program.Id}" +
-                        (pinDirectory is null ? "" : $", pinned at {Path.Combine(pinDirectory, name)}"));
+                    WriteJson(spec, collection, pinDirectory, failed, output);
                 }
-                foreach (string name in failed)
+                else
                 {
-                    output.WriteLine($"failed {name} ({spec.Programs[name].SectionName})");
+                    foreach ((string name, BpfSharp.Programs.Program program) in collection.Programs)
+                    {
+                        ProgramSpec programSpec = spec.Programs[name];
+                        output.WriteLine($"loaded {name} ({programSpec.SectionName}): {program.Type} program id {program.Id}" +
+                            (pinDirectory is null ? "" : $", pinned at {Path.Combine(pinDirectory, name)}"));
+                    }
+                    foreach ((string name, _) in failed)
+                    {
+                        output.WriteLine($"failed {name} ({spec.Programs[name].SectionName})");
+                    }
                 }
             }
             return failed.Count == 0 ? 0 : 1;
         }
     }
+
+    private static void WriteJson(CollectionSpec spec, Collection collection, string? pinDirectory, List<(string Name, string Reason)> failed, TextWriter output) =>
+        JsonOutput.WriteDocument(output, writer =>
+        {
+            writer.WriteString("object", spec.Name);
+            writer.WriteStartArray("loaded");
+            foreach ((string name, BpfSharp.Programs.Program program) in collection.Programs)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", name);
+                writer.WriteStringOrNull("section", spec.Programs[name].SectionName);
+                writer.WriteString("type", UapiNames.Name(program.Type));
+                writer.WriteNumber("id", program.Id);
+                writer.WriteStringOrNull("pinned", pinDirectory is null ? null : Path.Combine(pinDirectory, name));
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteStartArray("failed");
+            foreach ((string name, string reason) in failed)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", name);
+                writer.WriteStringOrNull("section", spec.Programs[name].SectionName);
+                writer.WriteString("reason", reason);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        });
 }

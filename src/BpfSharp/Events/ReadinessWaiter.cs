@@ -24,6 +24,12 @@ internal sealed class ReadinessWaiter : IDisposable
     /// <summary>Watches a buffer's descriptor for records (edge-triggered: a reader drains everything after each wakeup).</summary>
     internal void Watch(FileDescriptor fd, ulong cookie) => _epoll.Add(fd, cookie, LibC.EPOLLIN | LibC.EPOLLET);
 
+    /// <summary>
+    /// Watches a descriptor for room to write (edge-triggered): a user ring buffer's map polls writable
+    /// while it is not full, and the kernel signals it each time a program drains records.
+    /// </summary>
+    internal void WatchWritable(FileDescriptor fd, ulong cookie) => _epoll.Add(fd, cookie, LibC.EPOLLOUT | LibC.EPOLLET);
+
     /// <summary>Ends the current or next wait at once. Safe from any thread, also after disposal.</summary>
     internal void Wake() => _wake.Signal();
 

@@ -33,7 +33,12 @@ public readonly unsafe ref struct UserRingBufferRecord
 /// </summary>
 /// <remarks>
 /// Reservations are serialized by a lock, so several threads may write; each reservation must be
-/// submitted or discarded, and the kernel consumes records in reservation order.
+/// submitted or discarded, and the kernel consumes records in reservation order. When the buffer is
+/// full, <see cref="Reserve"/> waits on the calling thread, and <see cref="WaitForSpaceAsync"/> and
+/// <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> wait without blocking any thread
+/// of the caller's: one watcher thread per buffer waits in epoll for the kernel's signal that a program
+/// drained records (<c>bpf_user_ringbuf_drain</c> wakes the map's pollers unless called with
+/// <c>BPF_RB_NO_WAKEUP</c>).
 /// </remarks>
 public sealed unsafe class UserRingBuffer : IDisposable
 {
@@ -43,7 +48,12 @@ public sealed unsafe class UserRingBuffer : IDisposable
     private readonly ulong* _producerPosition;
     private readonly byte* _data;
     private readonly Lock _reserveLock = new();
-    private Epoll? _spaceWaiter;
+    private readonly Lock _waitersLock = new();
+    private readonly List<SpaceRequest> _waiters = [];
+    private ReadinessWaiter? _spaceWaiter;
+    private ReadinessWaiter? _asyncSpaceWaiter;
+    private Thread? _watcher;
+    private bool _closing;
 
     /// <summary>Opens a writer for a <see cref="MapType.UserRingBuf"/> map; the map can be disposed independently.</summary>
     /// <exception cref="ArgumentException">The map is not a user ring buffer.</exception>
@@ -96,9 +106,7 @@ public sealed unsafe class UserRingBuffer : IDisposable
     public bool TryReserve(int size, out UserRingBufferRecord record)
     {
         ThrowIfDisposed();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(size, MaxRecordSize);
-        ulong total = ((ulong)size + RingMemory.HeaderSize + 7) & ~7UL;
+        ulong total = RecordSpace(size);
         lock (_reserveLock)
         {
             // Acquire: the kernel has finished reading what it consumed before we overwrite it.
@@ -127,7 +135,7 @@ public sealed unsafe class UserRingBuffer : IDisposable
     public UserRingBufferRecord Reserve(int size, TimeSpan timeout)
     {
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        Span<EpollEvent> ready = stackalloc EpollEvent[1];
+        Span<EpollEvent> ready = stackalloc EpollEvent[2];
         while (true)
         {
             if (TryReserve(size, out UserRingBufferRecord record))
@@ -139,8 +147,72 @@ public sealed unsafe class UserRingBuffer : IDisposable
             {
                 throw new TimeoutException($"The user ring buffer had no room for a {size}-byte record within {timeout}: no program drained it (bpf_user_ringbuf_drain).");
             }
-            SpaceWaiter().Wait(ready, (int)Math.Min(remaining, int.MaxValue));
+            SpaceWaiter().Wait(ready, deadline, -1, out _);
         }
+    }
+
+    /// <summary>
+    /// Completes when a record of <paramref name="size"/> bytes fits (at once if it fits now). Another writer
+    /// may take the room first, so reserve with <see cref="TryReserve"/> after it and wait again if that fails;
+    /// <see cref="WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/> does both.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The record can never fit, or is empty.</exception>
+    /// <exception cref="OperationCanceledException">(From the task) <paramref name="cancellationToken"/> was cancelled first.</exception>
+    /// <exception cref="ObjectDisposedException">(From the task) the writer was disposed while waiting.</exception>
+    public ValueTask WaitForSpaceAsync(int size, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ulong total = RecordSpace(size);
+        if (Fits(total))
+        {
+            return ValueTask.CompletedTask;
+        }
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+        var request = new SpaceRequest(total);
+        ReadinessWaiter waiter;
+        lock (_waitersLock)
+        {
+            ObjectDisposedException.ThrowIf(_closing, this);
+            waiter = StartWatcher();
+            _waiters.Add(request);
+        }
+        if (cancellationToken.CanBeCanceled)
+        {
+            request.Registration = cancellationToken.UnsafeRegister(static (state, token) =>
+            {
+                var (writer, cancelled) = ((UserRingBuffer, SpaceRequest))state!;
+                lock (writer._waitersLock)
+                {
+                    writer._waiters.Remove(cancelled);
+                }
+                cancelled.Completion.TrySetCanceled(token);
+            }, (this, request));
+        }
+        // The watcher checks the room again after this wake, so a drain just before the request was queued is not missed.
+        waiter.Wake();
+        return new ValueTask(request.Completion.Task);
+    }
+
+    /// <summary>Writes <paramref name="data"/> as one record, waiting asynchronously while the buffer is full.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The record can never fit, or is empty.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the record was written.</exception>
+    /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        RecordSpace(data.Length);
+        return TryWrite(data.Span) ? ValueTask.CompletedTask : AsyncWrites.WriteAsync(this, data, cancellationToken);
+    }
+
+    /// <summary>Writes <paramref name="value"/> as one record, waiting asynchronously while the buffer is full.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the record was written.</exception>
+    /// <exception cref="ObjectDisposedException">The writer was disposed.</exception>
+    public ValueTask WriteAsync<T>(T value, CancellationToken cancellationToken = default) where T : unmanaged
+    {
+        RecordSpace(sizeof(T));
+        return TryWrite(in value) ? ValueTask.CompletedTask : AsyncWrites.WriteAsync(this, value, cancellationToken);
     }
 
     /// <summary>Makes a reserved record visible to programs.</summary>
@@ -166,8 +238,34 @@ public sealed unsafe class UserRingBuffer : IDisposable
         TryWrite(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)));
 
     /// <summary>Unmaps the buffer and closes the writer's descriptor.</summary>
+    /// <remarks>Pending asynchronous waits fail with <see cref="ObjectDisposedException"/>.</remarks>
     public void Dispose()
     {
+        Thread? watcher;
+        List<SpaceRequest> abandoned;
+        lock (_waitersLock)
+        {
+            if (_closing)
+            {
+                return;
+            }
+            _closing = true;
+            watcher = _watcher;
+            abandoned = [.. _waiters];
+            _waiters.Clear();
+        }
+        // The watcher reads the mapped positions: it must be gone before the memory is unmapped.
+        _asyncSpaceWaiter?.Wake();
+        if (watcher is not null && watcher != Thread.CurrentThread)
+        {
+            watcher.Join();
+        }
+        foreach (SpaceRequest request in abandoned)
+        {
+            request.Registration.Dispose();
+            request.Completion.TrySetException(new ObjectDisposedException(nameof(UserRingBuffer), "The user ring buffer was disposed while waiting for room."));
+        }
+        _asyncSpaceWaiter?.Dispose();
         _spaceWaiter?.Dispose();
         _memory.Dispose();
         _fd.Dispose();
@@ -194,16 +292,115 @@ public sealed unsafe class UserRingBuffer : IDisposable
         }
     }
 
-    private Epoll SpaceWaiter()
+    /// <summary>The room a record of <paramref name="size"/> bytes takes: its length plus the header, rounded up to 8.</summary>
+    private ulong RecordSpace(int size)
     {
-        if (_spaceWaiter is null)
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(size, MaxRecordSize);
+        return ((ulong)size + RingMemory.HeaderSize + 7) & ~7UL;
+    }
+
+    /// <summary>Whether <paramref name="total"/> bytes are free now (the producer position is ours; the kernel moves the consumer).</summary>
+    private bool Fits(ulong total) =>
+        Volatile.Read(ref *_producerPosition) - Volatile.Read(ref *_consumerPosition) + total <= Size;
+
+    /// <summary>The epoll set of the synchronous <see cref="Reserve"/> (callers of it wait on their own thread).</summary>
+    private ReadinessWaiter SpaceWaiter()
+    {
+        lock (_reserveLock)
         {
-            var epoll = new Epoll();
-            epoll.Add(_fd, 0, LibC.EPOLLOUT | LibC.EPOLLET);
-            _spaceWaiter = epoll;
+            if (_spaceWaiter is null)
+            {
+                var waiter = new ReadinessWaiter();
+                waiter.WatchWritable(_fd, 0);
+                _spaceWaiter = waiter;
+            }
+            return _spaceWaiter;
         }
-        return _spaceWaiter;
+    }
+
+    /// <summary>Starts the watcher thread of asynchronous waits on first use; called under <see cref="_waitersLock"/>.</summary>
+    private ReadinessWaiter StartWatcher()
+    {
+        if (_asyncSpaceWaiter is null)
+        {
+            var waiter = new ReadinessWaiter();
+            waiter.WatchWritable(_fd, 0);
+            _asyncSpaceWaiter = waiter;
+            _watcher = new Thread(WatchForSpace) { IsBackground = true, Name = "BpfSharp user ring buffer space" };
+            _watcher.Start();
+        }
+        return _asyncSpaceWaiter;
+    }
+
+    /// <summary>
+    /// The watcher thread: after every wakeup (a drain, a new request, disposal), completes the requests whose
+    /// record fits now. Completions run their continuations elsewhere, so user code never runs on this thread.
+    /// </summary>
+    private void WatchForSpace()
+    {
+        ReadinessWaiter waiter = _asyncSpaceWaiter!;
+        Span<EpollEvent> ready = stackalloc EpollEvent[2];
+        var satisfied = new List<SpaceRequest>();
+        while (true)
+        {
+            lock (_waitersLock)
+            {
+                if (_closing)
+                {
+                    return;
+                }
+                for (int i = _waiters.Count - 1; i >= 0; i--)
+                {
+                    if (Fits(_waiters[i].Total))
+                    {
+                        satisfied.Add(_waiters[i]);
+                        _waiters.RemoveAt(i);
+                    }
+                }
+            }
+            foreach (SpaceRequest request in satisfied)
+            {
+                // Outside the lock: disposing a registration waits for a cancellation callback that takes it.
+                request.Registration.Dispose();
+                request.Completion.TrySetResult();
+            }
+            satisfied.Clear();
+            waiter.Wait(ready, long.MaxValue, -1, out _);
+        }
+    }
+
+    /// <summary>An asynchronous wait for <see cref="Total"/> free bytes.</summary>
+    private sealed class SpaceRequest(ulong total)
+    {
+        public ulong Total { get; } = total;
+
+        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationTokenRegistration Registration { get; set; }
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_memory.IsDisposed, this);
+}
+
+/// <summary>The waiting loops of <see cref="UserRingBuffer"/>'s async writes (outside its unsafe context, where await is not allowed).</summary>
+file static class AsyncWrites
+{
+    public static async ValueTask WriteAsync(UserRingBuffer writer, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        do
+        {
+            await writer.WaitForSpaceAsync(data.Length, cancellationToken).ConfigureAwait(false);
+        }
+        while (!writer.TryWrite(data.Span));
+    }
+
+    public static async ValueTask WriteAsync<T>(UserRingBuffer writer, T value, CancellationToken cancellationToken) where T : unmanaged
+    {
+        do
+        {
+            await writer.WaitForSpaceAsync(System.Runtime.CompilerServices.Unsafe.SizeOf<T>(), cancellationToken).ConfigureAwait(false);
+        }
+        while (!writer.TryWrite(in value));
+    }
 }

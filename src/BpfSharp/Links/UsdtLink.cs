@@ -17,7 +17,8 @@ public sealed record UsdtOptions
 
     /// <summary>
     /// The program's <c>__bpf_usdt_specs</c> map (an array of <c>struct __bpf_usdt_spec</c>): filled with one
-    /// spec per distinct argument layout so that <c>bpf_usdt_arg()</c> can read the arguments. Null
+    /// spec per distinct argument layout so that <c>bpf_usdt_arg()</c> can read the arguments, in the layout of
+    /// the usdt.bpf.h the program was compiled with (its value size tells, see <see cref="UsdtSpec"/>). Null
     /// for a program that does not use usdt.bpf.h.
     /// </summary>
     public Map? SpecsMap { get; init; }
@@ -101,7 +102,7 @@ public sealed class UsdtLink : Link
                 }
                 else if (!specByArguments.TryGetValue(probe.ArgumentText, out specId))
                 {
-                    byte[] spec = UsdtSpec.Encode(ParseArguments(probe), options.Cookie);
+                    byte[] spec = EncodeSpec(probe, options.Cookie, (int)options.SpecsMap.ValueSize);
                     specId = AllocateSpecId(options.SpecsMap);
                     specIds.Add(specId);
                     options.SpecsMap.Update(BitConverter.GetBytes(specId), spec);
@@ -140,6 +141,18 @@ public sealed class UsdtLink : Link
         catch (FormatException e)
         {
             throw new BpfException($"the arguments of USDT probe {probe.Provider}:{probe.Name} ('{probe.ArgumentText}') cannot be parsed: {e.Message}", e);
+        }
+    }
+
+    private static byte[] EncodeSpec(UsdtProbe probe, ulong cookie, int specSize)
+    {
+        try
+        {
+            return UsdtSpec.Encode(ParseArguments(probe), cookie, specSize);
+        }
+        catch (ArgumentException e)
+        {
+            throw new BpfException($"USDT probe {probe.Provider}:{probe.Name} ('{probe.ArgumentText}'): {e.Message}", e);
         }
     }
 

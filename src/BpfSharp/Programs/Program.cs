@@ -232,7 +232,8 @@ public sealed unsafe class Program : IDisposable
     /// <remarks>
     /// If the program's output is larger than the buffers given, the run is repeated with buffers
     /// the size the kernel reported, so a program with side effects (map updates) sees them twice.
-    /// Set <see cref="TestRunOptions.DataOutSize"/> to avoid that.
+    /// Set <see cref="TestRunOptions.DataOutSize"/> to avoid that. A flow dissector's output is the
+    /// <c>struct bpf_flow_keys</c> it filled (56 bytes), whatever the packet's size: that is its default room.
     /// </remarks>
     /// <exception cref="BpfException">The kernel refused the run (a type without test runs, input of the wrong size).</exception>
     public TestRunResult TestRun(TestRunOptions options)
@@ -242,7 +243,7 @@ public sealed unsafe class Program : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(options), "output sizes must not be negative");
         }
-        int dataCapacity = options.DataOutSize ?? options.Data.Length;
+        int dataCapacity = options.DataOutSize ?? (Type == ProgramType.FlowDissector ? FlowKeysSize : options.Data.Length);
         // Raw tracepoint, tracing, syscall and struct_ops runs reject a ctx_out buffer (EINVAL), so
         // the context is echoed back by default only for types whose runs can return it.
         int contextCapacity = options.ContextOutSize ?? (ReturnsContext(Type) ? options.Context.Length : 0);
@@ -293,6 +294,9 @@ public sealed unsafe class Program : IDisposable
             }
         }
     }
+
+    /// <summary>sizeof(struct bpf_flow_keys): what a flow dissector's test run writes to data_out.</summary>
+    private const int FlowKeysSize = 56;
 
     private static bool ReturnsContext(ProgramType type) => type is not (ProgramType.RawTracepoint
         or ProgramType.RawTracepointWritable or ProgramType.Tracing or ProgramType.Syscall or ProgramType.StructOps);

@@ -21,7 +21,12 @@ internal sealed class ObjectFunction
     /// <summary>The first slot of the function in its section.</summary>
     public required int StartSlot { get; init; }
 
-    public bool IsGlobal { get; init; }
+    /// <summary>
+    /// A global or weak function with hidden or internal visibility (<c>__hidden</c>, as usdt.bpf.h's helpers are):
+    /// like libbpf, the loader marks its BTF static, so the verifier checks it in each caller's context rather than
+    /// alone against its declared argument types.
+    /// </summary>
+    public bool IsHiddenGlobal { get; init; }
 
     /// <summary>The program whose entry this function is, or <see langword="null"/> for a subprogram.</summary>
     public ProgramSpec? Program { get; set; }

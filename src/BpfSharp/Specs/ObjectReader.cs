@@ -693,7 +693,7 @@ internal sealed class ObjectReader
                     Label = symbol.Name,
                     SectionName = section.Name,
                     StartSlot = startSlot,
-                    IsGlobal = global && symbol.Visibility is not (ElfSymbolVisibility.Hidden or ElfSymbolVisibility.Internal),
+                    IsHiddenGlobal = global && symbol.Visibility is ElfSymbolVisibility.Hidden or ElfSymbolVisibility.Internal,
                     Code = code.GetRange(first, last - first),
                 };
                 if (!isText && global)
@@ -1196,7 +1196,7 @@ internal sealed class ObjectReader
 
     /// <summary>
     /// libbpf's fixups before the kernel sees the object's BTF: DATASEC sizes and VAR offsets from the ELF sections and
-    /// symbols (clang leaves them zero), hidden globals made static, <c>.kconfig</c> laid out as the map is, <c>.ksyms</c>
+    /// symbols (clang leaves them zero), hidden global variables and functions made static, <c>.kconfig</c> laid out as the map is, <c>.ksyms</c>
     /// entries turned into allocated int variables and extern functions into static ones (the kernel refuses extern linkage).
     /// </summary>
     private void FixUpBtf()
@@ -1220,6 +1220,16 @@ internal sealed class ObjectReader
             if (type.Kind == BtfKind.Int && type.Size == 4 && intType == 0)
             {
                 intType = type.Id;
+            }
+        }
+        foreach (ObjectFunction function in _functionsBySection.Values.SelectMany(f => f))
+        {
+            // A global verified alone must be safe for any argument; a hidden one is only called from this object, so
+            // (as libbpf does) it is verified as static, in context: usdt.bpf.h's bpf_usdt_arg writes through its argument.
+            if (function.Program is null && function.IsHiddenGlobal
+                && btf.TryFindType(function.Name, BtfKind.Function, out BtfType declared) && declared.FunctionLinkage == BtfFunctionLinkage.Global)
+            {
+                builder.Replace(declared.Id, BtfTypeDefinition.Function(declared.Name, declared.ReferencedTypeId, BtfFunctionLinkage.Static));
             }
         }
         foreach (BtfType section in btf.OwnTypes.Where(t => t.Kind == BtfKind.DataSection).ToList())

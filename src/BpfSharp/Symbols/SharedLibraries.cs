@@ -28,7 +28,9 @@ public static class SharedLibraries
         if (nameOrPath.Contains('/'))
         {
             string full = Path.GetFullPath(nameOrPath);
-            return File.Exists(full) ? full : throw new BpfException($"'{nameOrPath}' does not exist");
+            return File.Exists(full) ? full : throw new BpfException(Path.IsPathRooted(nameOrPath)
+                ? $"'{nameOrPath}' does not exist"
+                : $"'{nameOrPath}' does not exist: a relative path is resolved against the working directory ({full}); give a full path or run from the directory it is relative to");
         }
         if (Cache.Value.TryGetValue(nameOrPath, out string? cached) && File.Exists(cached))
         {

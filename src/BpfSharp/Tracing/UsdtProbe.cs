@@ -111,45 +111,86 @@ public sealed record UsdtProbe(string Provider, string Name, ulong Address, ulon
 }
 
 /// <summary>
-/// The binary layout of libbpf's <c>struct __bpf_usdt_spec</c> (usdt.bpf.h), the value of the
-/// <c>__bpf_usdt_specs</c> map that <c>bpf_usdt_arg()</c> reads: 12 argument specs of 16 bytes
-/// (u64 val_off, u32 arg_type, s16 reg_off, bool arg_signed, s8 arg_bitshift), the u64 cookie and the
-/// s16 argument count, padded to 208 bytes.
+/// The binary layouts of libbpf's <c>struct __bpf_usdt_spec</c> (usdt.bpf.h), the value of the
+/// <c>__bpf_usdt_specs</c> map that <c>bpf_usdt_arg()</c> reads: 12 argument specs, the u64 cookie and
+/// the s16 argument count. usdt.bpf.h changed it in libbpf 1.7, so the map's value size tells which
+/// header a program was compiled with:
+/// <list type="bullet">
+/// <item>before 1.7, 208 bytes: argument specs of 16 bytes (u64 val_off, u32 arg_type, s16 reg_off, bool
+/// arg_signed, s8 arg_bitshift); cookie at 192, count at 200;</item>
+/// <item>from 1.7, 304 bytes: argument specs of 24 bytes (u64 val_off; arg_type in the low byte of the next
+/// 32 bits, then the 12-bit idx_reg_off and 4-bit scale_bitshift in bits 16..31; an 8-bit reserved field;
+/// s16 reg_off at 14, bool arg_signed at 16, s8 arg_bitshift at 17), which can describe scaled-index (SIB)
+/// arguments; cookie at 288, count at 296.</item>
+/// </list>
 /// </summary>
 public static class UsdtSpec
 {
-    /// <summary>sizeof(struct __bpf_usdt_spec).</summary>
+    /// <summary>sizeof(struct __bpf_usdt_spec) in usdt.bpf.h before libbpf 1.7.</summary>
     public const int Size = 208;
+
+    /// <summary>sizeof(struct __bpf_usdt_spec) in usdt.bpf.h from libbpf 1.7 on, whose arguments may use a scaled index.</summary>
+    public const int SizeWithScaledIndex = 304;
 
     /// <summary>BPF_USDT_MAX_ARG_CNT.</summary>
     public const int MaxArguments = 12;
 
-    /// <summary>Encodes a probe's arguments and a user cookie as usdt.bpf.h reads them.</summary>
-    /// <exception cref="ArgumentException">More than 12 arguments, or a scaled-index argument, which usdt.bpf.h cannot read.</exception>
-    public static byte[] Encode(IReadOnlyList<UsdtArgument> arguments, ulong cookie)
+    /// <summary>Encodes a probe's arguments and a user cookie in the layout before libbpf 1.7 (<see cref="Size"/> bytes).</summary>
+    /// <exception cref="ArgumentException">More than 12 arguments, or a scaled-index argument, which that layout cannot describe.</exception>
+    public static byte[] Encode(IReadOnlyList<UsdtArgument> arguments, ulong cookie) => Encode(arguments, cookie, Size);
+
+    /// <summary>Encodes a probe's arguments and a user cookie in the layout of <paramref name="specSize"/> bytes (the spec map's value size).</summary>
+    /// <exception cref="ArgumentException">
+    /// The size is neither layout's; more than 12 arguments; or a scaled-index argument in the layout before libbpf 1.7.
+    /// </exception>
+    public static byte[] Encode(IReadOnlyList<UsdtArgument> arguments, ulong cookie, int specSize)
     {
         ArgumentNullException.ThrowIfNull(arguments);
+        if (specSize is not (Size or SizeWithScaledIndex))
+        {
+            throw new ArgumentException($"a USDT spec map's value must be struct __bpf_usdt_spec of usdt.bpf.h: {Size} bytes (libbpf before 1.7) " +
+                $"or {SizeWithScaledIndex} bytes (libbpf 1.7 and later), not {specSize}", nameof(specSize));
+        }
         if (arguments.Count > MaxArguments)
         {
             throw new ArgumentException($"a USDT spec holds at most {MaxArguments} arguments, not {arguments.Count}", nameof(arguments));
         }
-        byte[] spec = new byte[Size];
+        bool wide = specSize == SizeWithScaledIndex;
+        int stride = wide ? 24 : 16;
+        byte[] spec = new byte[specSize];
         for (int i = 0; i < arguments.Count; i++)
         {
             UsdtArgument argument = arguments[i];
-            if (argument.Kind == UsdtArgumentKind.ScaledIndexDereference)
-            {
-                throw new ArgumentException($"argument {i} uses a scaled index ({argument.Register}, {argument.IndexRegister}), which libbpf's usdt.bpf.h cannot read", nameof(arguments));
-            }
-            Span<byte> slot = spec.AsSpan(i * 16, 16);
+            Span<byte> slot = spec.AsSpan(i * stride, stride);
             BinaryPrimitives.WriteInt64LittleEndian(slot, argument.ValueOrOffset);
-            BinaryPrimitives.WriteUInt32LittleEndian(slot[8..], (uint)argument.Kind);
-            BinaryPrimitives.WriteInt16LittleEndian(slot[12..], argument.Kind == UsdtArgumentKind.Constant ? (short)0 : argument.RegisterOffset);
-            slot[14] = argument.IsSigned ? (byte)1 : (byte)0;
-            slot[15] = (byte)argument.BitShift;
+            short registerOffset = argument.Kind == UsdtArgumentKind.Constant ? (short)0 : argument.RegisterOffset;
+            if (wide)
+            {
+                slot[8] = (byte)argument.Kind;
+                if (argument.Kind == UsdtArgumentKind.ScaledIndexDereference)
+                {
+                    BinaryPrimitives.WriteUInt16LittleEndian(slot[10..], (ushort)((argument.IndexRegisterOffset & 0xFFF) | (argument.ScaleShift << 12)));
+                }
+                BinaryPrimitives.WriteInt16LittleEndian(slot[14..], registerOffset);
+                slot[16] = argument.IsSigned ? (byte)1 : (byte)0;
+                slot[17] = (byte)argument.BitShift;
+            }
+            else
+            {
+                if (argument.Kind == UsdtArgumentKind.ScaledIndexDereference)
+                {
+                    throw new ArgumentException($"argument {i} uses a scaled index ({argument.Register}, {argument.IndexRegister}), which usdt.bpf.h before libbpf 1.7 " +
+                        $"cannot read (its spec map value is {Size} bytes; libbpf 1.7's is {SizeWithScaledIndex})", nameof(arguments));
+                }
+                BinaryPrimitives.WriteUInt32LittleEndian(slot[8..], (uint)argument.Kind);
+                BinaryPrimitives.WriteInt16LittleEndian(slot[12..], registerOffset);
+                slot[14] = argument.IsSigned ? (byte)1 : (byte)0;
+                slot[15] = (byte)argument.BitShift;
+            }
         }
-        BinaryPrimitives.WriteUInt64LittleEndian(spec.AsSpan(192), cookie);
-        BinaryPrimitives.WriteInt16LittleEndian(spec.AsSpan(200), (short)arguments.Count);
+        int trailer = MaxArguments * stride;
+        BinaryPrimitives.WriteUInt64LittleEndian(spec.AsSpan(trailer), cookie);
+        BinaryPrimitives.WriteInt16LittleEndian(spec.AsSpan(trailer + 8), (short)arguments.Count);
         return spec;
     }
 }

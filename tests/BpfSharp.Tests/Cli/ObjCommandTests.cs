@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using BpfSharp.Specs;
 
@@ -28,6 +29,101 @@ public sealed partial class ObjCommandTests
         Assert.Matches(@"FieldExists\s+STRUCT 'task_struct___other'\s+0:1", output);
         Assert.Matches(@"kfunc|ksym|kconfig", ExternalTool.Execute(Tool, "obj", "info", TestPrograms.Path("externs")).Output);
     }
+
+    [Fact]
+    public void InfoJsonIsOneDocumentWithTheValuesTheTablesShow()
+    {
+        using JsonDocument subprograms = InfoJson("subprograms");
+        JsonElement root = subprograms.RootElement;
+        Assert.Equal(("subprograms", "GPL", 0), (root.GetProperty("name").GetString(), root.GetProperty("license").GetString(), root.GetProperty("kernel_version").GetInt32()));
+        JsonElement program = Assert.Single(root.GetProperty("programs").EnumerateArray());
+        Assert.Equal("on_getpid", program.GetProperty("name").GetString());
+        Assert.Equal("tracepoint/syscalls/sys_enter_getpid", program.GetProperty("section").GetString());
+        Assert.Equal("tracepoint", program.GetProperty("type").GetString());
+        Assert.Equal(JsonValueKind.Null, program.GetProperty("expected_attach_type").ValueKind);
+        Assert.Equal("syscalls/sys_enter_getpid", program.GetProperty("attach_target").GetString());
+        CollectionSpec spec = CollectionSpec.Load(TestPrograms.Path("subprograms"));
+        Assert.Equal(spec.Programs["on_getpid"].Instructions.Sum(i => i.Slots), program.GetProperty("instructions").GetInt32());
+        Assert.Equal(spec.Link("on_getpid").Instructions.Sum(i => i.Slots), program.GetProperty("linked_instructions").GetInt32());
+        Assert.Equal(["add_step", "count_pid", "fold"], Strings(program.GetProperty("subprograms")).Order());
+        JsonElement perPid = Map(root, "per_pid");
+        Assert.Equal(("hash", 4, 8, 128, "__u32", "__u64", "none"),
+            (perPid.GetProperty("type").GetString(), perPid.GetProperty("key_size").GetInt32(), perPid.GetProperty("value_size").GetInt32(),
+             perPid.GetProperty("max_entries").GetInt32(), perPid.GetProperty("key_type").GetString(), perPid.GetProperty("value_type").GetString(),
+             perPid.GetProperty("pinning").GetString()));
+        JsonElement rodata = Map(root, "subprogr.rodata");
+        Assert.Equal(["rdonly_prog", "mmapable"], Strings(rodata.GetProperty("flag_names")));
+        Assert.Equal(0x80 | 0x400, rodata.GetProperty("flags").GetInt32());
+        Assert.Equal((".rodata", 4, "08"), (rodata.GetProperty("value_type").GetString(), rodata.GetProperty("initial_data_size").GetInt32(), rodata.GetProperty("initial_data").GetString()));
+        JsonElement limit = Variable(root, "depth_limit");
+        Assert.Equal((".rodata", 0, 4, "const volatile __u32"),
+            (limit.GetProperty("section").GetString(), limit.GetProperty("offset").GetInt32(), limit.GetProperty("size").GetInt32(), limit.GetProperty("type").GetString()));
+
+        using JsonDocument mapInMap = InfoJson("map_in_map");
+        JsonElement outer = Map(mapInMap.RootElement, "outer_array");
+        Assert.Equal("array_of_maps", outer.GetProperty("type").GetString());
+        JsonElement inner = outer.GetProperty("inner_map");
+        Assert.Equal(("array", 4, 8, 1), (inner.GetProperty("type").GetString(), inner.GetProperty("key_size").GetInt32(),
+            inner.GetProperty("value_size").GetInt32(), inner.GetProperty("max_entries").GetInt32()));
+        Assert.Equal([(0, "inner_a"), (1, "inner_b")], outer.GetProperty("initial_values").EnumerateArray()
+            .Select(v => (v.GetProperty("index").GetInt32(), v.GetProperty("target").GetString())));
+        Assert.Equal(JsonValueKind.Null, Map(mapInMap.RootElement, "inner_a").GetProperty("inner_map").ValueKind);
+
+        using JsonDocument pinned = InfoJson("pinned_map");
+        Assert.Equal("by_name", Map(pinned.RootElement, "shared_runs").GetProperty("pinning").GetString());
+        Assert.Equal("xdp", Assert.Single(pinned.RootElement.GetProperty("programs").EnumerateArray()).GetProperty("expected_attach_type").GetString());
+
+        using JsonDocument externs = InfoJson("externs");
+        JsonElement hostname = externs.RootElement.GetProperty("externs").EnumerateArray().Single(e => e.GetProperty("name").GetString() == "CONFIG_DEFAULT_HOSTNAME");
+        Assert.Equal(("kconfig", true, "char [16]"), (hostname.GetProperty("kind").GetString(), hostname.GetProperty("weak").GetBoolean(), hostname.GetProperty("type").GetString()));
+        JsonElement stext = externs.RootElement.GetProperty("externs").EnumerateArray().Single(e => e.GetProperty("name").GetString() == "_stext");
+        Assert.Equal(("ksym", false), (stext.GetProperty("kind").GetString(), stext.GetProperty("weak").GetBoolean()));
+
+        using JsonDocument core = InfoJson("core_loader");
+        JsonElement[] relocations = [.. core.RootElement.GetProperty("core_relocations").EnumerateArray()];
+        Assert.Equal(8, relocations.Length);
+        JsonElement exists = relocations.Single(r => r.GetProperty("access").GetString() == "0:1");
+        Assert.Equal(("tracepoint/syscalls/sys_enter_getpid", "field_exists", "STRUCT 'task_struct___other'"),
+            (exists.GetProperty("section").GetString(), exists.GetProperty("kind").GetString(), exists.GetProperty("type").GetString()));
+        Assert.Equal(34, exists.GetProperty("instruction").GetInt32());
+    }
+
+    [Fact]
+    public void InfoJsonDescribesEveryCorpusObjectAsItsSpecSays()
+    {
+        foreach (string path in TestPrograms.All())
+        {
+            CollectionSpec spec = CollectionSpec.Load(path);
+            (int exitCode, string output, string error) = ExternalTool.Execute(Tool, "obj", "info", path, "--json");
+            Assert.True(exitCode == 0, $"{path}: {error}");
+            using JsonDocument document = JsonDocument.Parse(output);
+            JsonElement root = document.RootElement;
+            Assert.Equal(spec.Programs.Keys.Order(), root.GetProperty("programs").EnumerateArray().Select(p => p.GetProperty("name").GetString()!).Order());
+            Assert.Equal(spec.Maps.Keys.Order(), root.GetProperty("maps").EnumerateArray().Select(m => m.GetProperty("name").GetString()!).Order());
+            Assert.Equal(spec.Variables.Keys.Order(), root.GetProperty("variables").EnumerateArray().Select(v => v.GetProperty("name").GetString()!).Order());
+            Assert.Equal(spec.Externs.Select(e => e.Name).Order(), root.GetProperty("externs").EnumerateArray().Select(e => e.GetProperty("name").GetString()!).Order());
+            Assert.Equal(spec.CoreRelocations.Values.Sum(r => r.Count), root.GetProperty("core_relocations").GetArrayLength());
+            foreach (JsonElement map in root.GetProperty("maps").EnumerateArray())
+            {
+                Assert.Equal(spec.Maps[map.GetProperty("name").GetString()!].MaxEntries, map.GetProperty("max_entries").GetUInt32());
+            }
+        }
+    }
+
+    private static JsonDocument InfoJson(string name)
+    {
+        (int exitCode, string output, string error) = ExternalTool.Execute(Tool, "obj", "info", TestPrograms.Path(name), "--json");
+        Assert.True(exitCode == 0, error);
+        return JsonDocument.Parse(output);
+    }
+
+    private static JsonElement Map(JsonElement root, string name) =>
+        root.GetProperty("maps").EnumerateArray().Single(m => m.GetProperty("name").GetString() == name);
+
+    private static JsonElement Variable(JsonElement root, string name) =>
+        root.GetProperty("variables").EnumerateArray().Single(v => v.GetProperty("name").GetString() == name);
+
+    private static string[] Strings(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetString()!)];
 
     [Fact]
     public void InfoExplainsBadInput()
@@ -88,6 +184,17 @@ public sealed partial class ObjCommandTests
         Assert.Contains("verifier_reject.bpf.c:", error);
         Assert.Contains("loaded accepted", output);
         Assert.Contains("failed reads_too_far", output);
+
+        (exitCode, output, error) = ExternalTool.Execute(Tool, "obj", "load", TestPrograms.Path("verifier_reject"), "--json");
+        Assert.Equal(1, exitCode);
+        using JsonDocument document = JsonDocument.Parse(output);
+        JsonElement loaded = Assert.Single(document.RootElement.GetProperty("loaded").EnumerateArray());
+        Assert.Equal(("accepted", "xdp", "xdp"), (loaded.GetProperty("name").GetString(), loaded.GetProperty("section").GetString(), loaded.GetProperty("type").GetString()));
+        Assert.True(loaded.GetProperty("id").GetUInt32() > 0);
+        Assert.Equal(JsonValueKind.Null, loaded.GetProperty("pinned").ValueKind);
+        JsonElement failed = Assert.Single(document.RootElement.GetProperty("failed").EnumerateArray());
+        Assert.Equal("reads_too_far", failed.GetProperty("name").GetString());
+        Assert.Contains("verifier_reject.bpf.c:", failed.GetProperty("reason").GetString());
     }
 
     /// <summary>

@@ -75,7 +75,10 @@ public sealed partial class ElfFileTests
             Assert.Equal(expected[i].GetProperty("Size").GetUInt64(), actual.Size);
             Assert.Equal(expected[i].GetProperty("Type").GetProperty("RawValue").GetByte(), (byte)actual.Type);
             Assert.Equal(expected[i].GetProperty("Binding").GetProperty("RawValue").GetByte(), (byte)actual.Binding);
-            Assert.Equal(expected[i].GetProperty("Other").GetByte() & 3, (int)actual.Visibility);
+            // st_other is a number, or for a symbol with visibility flags (__hidden) an object with RawFlags.
+            JsonElement other = expected[i].GetProperty("Other");
+            int rawOther = other.ValueKind == JsonValueKind.Number ? other.GetByte() : other.GetProperty("RawFlags").GetByte();
+            Assert.Equal(rawOther & 3, (int)actual.Visibility);
             Assert.Equal(expected[i].GetProperty("Section").GetProperty("RawValue").GetUInt32(), actual.SectionIndex);
             if (actual.Type != ElfSymbolType.Section)
             {

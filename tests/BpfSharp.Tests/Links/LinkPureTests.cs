@@ -97,16 +97,48 @@ public sealed class LinkPureTests
         Assert.Equal(3, BinaryPrimitives.ReadInt16LittleEndian(spec.AsSpan(200)));
 
         var scaled = UsdtArgument.ParseAll("8@8(%rax,%rbx,4)", Architecture.X64);
-        Assert.Throws<ArgumentException>(() => UsdtSpec.Encode(scaled, 0));
+        Assert.Contains("before libbpf 1.7", Assert.Throws<ArgumentException>(() => UsdtSpec.Encode(scaled, 0)).Message);
+        Assert.Contains("not 200", Assert.Throws<ArgumentException>(() => UsdtSpec.Encode(arguments, 0, 200)).Message);
+    }
+
+    /// <summary>
+    /// libbpf 1.7's usdt.bpf.h packs arg_type into 8 bits followed by 16-bit fields, which the compiler places at
+    /// byte 10 (a 12-bit field cannot cross a 16-bit boundary): argument specs grow to 24 bytes and the struct to 304
+    /// (offsets measured with gcc and clang -target bpf on that header).
+    /// </summary>
+    [Fact]
+    public void UsdtSpecsUseLibbpf17LayoutWhenTheMapSaysSo()
+    {
+        IReadOnlyList<UsdtArgument> arguments = UsdtArgument.ParseAll("-4@%ebx -1@-96(%rbp,%rax,8) 2@$7", Architecture.X64);
+        byte[] spec = UsdtSpec.Encode(arguments, cookie: 0x1122334455667788, UsdtSpec.SizeWithScaledIndex);
+        Assert.Equal(304, spec.Length);
+        // arg 0: register rbx (pt_regs offset 40), signed, 4 bytes -> shift 32.
+        Assert.Equal(1, spec[8]);
+        Assert.Equal(0, BinaryPrimitives.ReadUInt16LittleEndian(spec.AsSpan(10)));
+        Assert.Equal(40, BinaryPrimitives.ReadInt16LittleEndian(spec.AsSpan(14)));
+        Assert.Equal((1, 32), (spec[16], spec[17]));
+        // arg 1: rbp (32) + rax (80) << 3 - 96, signed byte.
+        Span<byte> sib = spec.AsSpan(24, 24);
+        Assert.Equal(-96L, BinaryPrimitives.ReadInt64LittleEndian(sib));
+        Assert.Equal(3, sib[8]);
+        ushort indexAndScale = BinaryPrimitives.ReadUInt16LittleEndian(sib[10..]);
+        Assert.Equal((80, 3), (indexAndScale & 0xFFF, indexAndScale >> 12));
+        Assert.Equal(32, BinaryPrimitives.ReadInt16LittleEndian(sib[14..]));
+        Assert.Equal((1, 56), (sib[16], sib[17]));
+        // arg 2: the constant 7, 2 bytes.
+        Assert.Equal(7L, BinaryPrimitives.ReadInt64LittleEndian(spec.AsSpan(48)));
+        Assert.Equal((0, 48), (spec[56], spec[65]));
+        Assert.Equal(0x1122334455667788UL, BinaryPrimitives.ReadUInt64LittleEndian(spec.AsSpan(288)));
+        Assert.Equal(3, BinaryPrimitives.ReadInt16LittleEndian(spec.AsSpan(296)));
     }
 
     [Fact]
     public void UsdtNotesMatchWhatReadelfShows()
     {
         string target = LinkTestSupport.NativeProgram("probe_target");
-        UsdtProbe probe = Assert.Single(UsdtProbe.ReadAll(target));
-        Assert.Equal("bpfsharp", probe.Provider);
-        Assert.Equal("tick", probe.Name);
+        IReadOnlyList<UsdtProbe> probes = UsdtProbe.ReadAll(target);
+        Assert.Equal(["bpfsharp:args", "bpfsharp:tick"], probes.Select(p => $"{p.Provider}:{p.Name}").Order(StringComparer.Ordinal));
+        UsdtProbe probe = Assert.Single(UsdtProbe.Find(target, "bpfsharp", "tick"));
         string readelf = ExternalTool.Run("readelf", "-n", target);
         Assert.Contains($"Location: 0x{probe.Address:x16}", readelf);
         Assert.Contains($"Semaphore: 0x{probe.SemaphoreAddress:x16}", readelf);
@@ -118,6 +150,17 @@ public sealed class LinkPureTests
         Assert.Equal(siteOffset, probe.FileOffset);
         Assert.NotEqual(0UL, probe.SemaphoreFileOffset);
         Assert.Empty(UsdtProbe.Find(target, "bpfsharp", "missing"));
+
+        // The args probe: every argument form gcc emits for probe_target.c (frame pointers on), each with its own semaphore.
+        UsdtProbe args = Assert.Single(UsdtProbe.Find(target, "bpfsharp", "args"));
+        Assert.Contains($"Arguments: {args.ArgumentText}", readelf);
+        Assert.NotEqual(probe.SemaphoreFileOffset, args.SemaphoreFileOffset);
+        Assert.Equal(
+            [UsdtArgumentKind.Constant, UsdtArgumentKind.Constant, UsdtArgumentKind.Register, UsdtArgumentKind.RegisterDereference,
+             UsdtArgumentKind.RegisterDereference, UsdtArgumentKind.Register, UsdtArgumentKind.Register, UsdtArgumentKind.RegisterDereference],
+            args.Arguments.Select(a => a.Kind));
+        Assert.Equal([4, 4, 1, 2, 4, 8, 1, 8], args.Arguments.Select(a => a.Size));
+        Assert.Equal([true, true, true, false, true, true, false, true], args.Arguments.Select(a => a.IsSigned));
     }
 
     [Fact]

@@ -65,6 +65,12 @@ internal static partial class LinkTestSupport
 
     internal const int SyscallGetppid = 110; // x86-64
 
+    /// <summary>setns(2): moves the calling thread into the namespace behind <paramref name="fd"/>.</summary>
+    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
+    internal static partial int SetNamespace(Microsoft.Win32.SafeHandles.SafeFileHandle fd, int type);
+
+    internal const int CloneNewNet = 0x40000000;
+
     /// <summary><paramref name="slots"/> u64 counters in the single value of an array map (direct value access needs one entry).</summary>
     internal static CounterSlots Counters(int slots = 1, string name = "counters") => new(slots, name);
 
@@ -140,6 +146,23 @@ internal static partial class LinkTestSupport
     /// <summary>The compiled native test executable tests/native/NAME.c.</summary>
     internal static string NativeProgram(string name) => Path.Combine(AppContext.BaseDirectory, "native", name);
 
+    /// <summary>Runs the probe target (it waits for a line on stdin first) and returns its output line.</summary>
+    internal static string RunTarget(string path, int count)
+    {
+        var start = new ProcessStartInfo(path, count.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using Process process = Process.Start(start)!;
+        process.StandardInput.WriteLine("go");
+        process.StandardInput.Close();
+        string output = process.StandardOutput.ReadToEnd().Trim();
+        Assert.True(process.WaitForExit(10_000), "the probe target did not finish");
+        return output;
+    }
+
     /// <summary>A short random suffix for names of namespaces, interfaces and cgroups.</summary>
     internal static string Suffix() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..3]);
 }
@@ -182,7 +205,7 @@ internal sealed class VethNamespace : IDisposable
         Namespace = $"bpfsharp-{suffix}";
         HostInterface = $"bsh{suffix}";
         PeerInterface = $"bsp{suffix}";
-        int subnet = Random.Shared.Next(1, 250);
+        int subnet = FreeSubnet();
         HostAddress = $"10.213.{subnet}.1";
         PeerAddress = $"10.213.{subnet}.2";
         LinkTestSupport.MustRun("ip", "netns", "add", Namespace);
@@ -203,6 +226,28 @@ internal sealed class VethNamespace : IDisposable
         }
     }
 
+    /// <summary>
+    /// A 10.213.X.0/24 no host interface uses: other test runs on this machine (other worktrees) make namespaces
+    /// too, and two host ends with one subnet would route each other's packets.
+    /// </summary>
+    private static int FreeSubnet()
+    {
+        var used = new HashSet<int>();
+        foreach (System.Net.NetworkInformation.NetworkInterface nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+        {
+            foreach (System.Net.NetworkInformation.UnicastIPAddressInformation address in nic.GetIPProperties().UnicastAddresses)
+            {
+                byte[] bytes = address.Address.GetAddressBytes();
+                if (bytes.Length == 4 && bytes[0] == 10 && bytes[1] == 213)
+                {
+                    used.Add(bytes[2]);
+                }
+            }
+        }
+        int[] free = [.. Enumerable.Range(1, 249).Where(s => !used.Contains(s))];
+        return free.Length > 0 ? free[Random.Shared.Next(free.Length)] : throw new InvalidOperationException("every 10.213.X.0/24 test subnet is in use");
+    }
+
     public string Namespace { get; }
     public string HostInterface { get; }
     public string PeerInterface { get; }
@@ -215,6 +260,40 @@ internal sealed class VethNamespace : IDisposable
 
     /// <summary>Runs a bash command inside the namespace.</summary>
     public (int ExitCode, string Output) Bash(string command) => LinkTestSupport.Run("ip", "netns", "exec", Namespace, "bash", "-c", command);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on a new thread that has joined the namespace (setns changes only the calling
+    /// thread's network namespace): interface names, ifindexes and tcx attachments there mean the namespace's.
+    /// </summary>
+    public T InNamespace<T>(Func<T> action)
+    {
+        T result = default!;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using Microsoft.Win32.SafeHandles.SafeFileHandle target = File.OpenHandle(NamespacePath);
+                if (LinkTestSupport.SetNamespace(target, LinkTestSupport.CloneNewNet) != 0)
+                {
+                    throw new InvalidOperationException($"setns({NamespacePath}) failed: errno {Marshal.GetLastPInvokeError()}");
+                }
+                // The thread ends after this: its namespace never leaks to other work.
+                result = action();
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+        return result;
+    }
 
     /// <summary>Sends one UDP datagram from the namespace to the host end; true when bash could send it.</summary>
     public void SendUdpToHost(int port, string text) =>

@@ -27,6 +27,21 @@ public sealed class CollectionSpecTests
     }
 
     [Fact]
+    public void HiddenGlobalFunctionsAreStaticInTheKernelsBtfLikeLibbpf()
+    {
+        // usdt.bpf.h's helpers are __weak __hidden: global in the object's BTF, verified in context only once static.
+        CollectionSpec spec = CollectionSpec.Load(TestPrograms.Path("usdt_args"));
+        Assert.Equal(BpfSharp.Btf.BtfFunctionLinkage.Global, spec.Btf!.FindType("bpf_usdt_arg", BpfSharp.Btf.BtfKind.Function).FunctionLinkage);
+        var kernelBtf = BpfSharp.Btf.BtfSpec.Parse(spec.KernelBtfBlob!);
+        foreach (string name in new[] { "bpf_usdt_arg", "bpf_usdt_arg_cnt", "bpf_usdt_cookie" })
+        {
+            Assert.Equal(BpfSharp.Btf.BtfFunctionLinkage.Static, kernelBtf.FindType(name, BpfSharp.Btf.BtfKind.Function).FunctionLinkage);
+        }
+        // Programs themselves keep their linkage.
+        Assert.Equal(BpfSharp.Btf.BtfFunctionLinkage.Global, kernelBtf.FindType("on_args", BpfSharp.Btf.BtfKind.Function).FunctionLinkage);
+    }
+
+    [Fact]
     public void LinkingAppendsEachCalledSubprogramOnceWithFunctionAndLineInfo()
     {
         CollectionSpec spec = CollectionSpec.Load(TestPrograms.Path("subprograms"));
