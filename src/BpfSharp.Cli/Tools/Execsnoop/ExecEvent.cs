@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using BpfSharp.Kernel;
 
 namespace BpfSharp.Cli.Tools.Execsnoop;
 
@@ -44,9 +45,9 @@ internal sealed class ExecEvent
     /// <summary>Anything is missing from <see cref="Args"/>: an argument cut, arguments dropped, or a read that faulted.</summary>
     internal bool Truncated => TruncatedArgs != 0 || MoreArgs || ArgsFaulted;
 
-    /// <summary>Decodes a ring buffer record.</summary>
+    /// <summary>Decodes a ring buffer record; its time is the kernel's, at the exec's return, in local time.</summary>
     /// <exception cref="InvalidDataException">The record is shorter than its header says.</exception>
-    internal static ExecEvent Decode(ReadOnlySpan<byte> record, DateTime time)
+    internal static ExecEvent Decode(ReadOnlySpan<byte> record)
     {
         int headerSize = System.Runtime.CompilerServices.Unsafe.SizeOf<ExecEventHeader>();
         if (record.Length < headerSize)
@@ -70,7 +71,7 @@ internal sealed class ExecEvent
         }
         return new ExecEvent
         {
-            Time = time,
+            Time = BootTime.WallClockOf(header.TimestampNs).LocalDateTime,
             Pid = (int)header.Pid,
             Tid = (int)header.Tid,
             Ppid = (int)header.Ppid,

@@ -83,7 +83,7 @@ internal static class ExecsnoopCommand
         ToolHost.AnnounceReady("exec() calls", duration);
         void Print(ReadOnlySpan<byte> record)
         {
-            ExecEvent e = ExecEvent.Decode(record, DateTime.Now);
+            ExecEvent e = ExecEvent.Decode(record);
             if (!filters.Matches(e))
             {
                 return;

@@ -18,7 +18,7 @@ internal static class SyscountCommand
         var pid = new Option<int?>("--pid", "-p") { Description = "Count only calls made by this process id" };
         var failures = new Option<bool>("--failures", "-x") { Description = "Count only calls that returned an error" };
         var interval = new Option<double?>("--interval", "-i") { Description = "Print and reset the counts every this many seconds" };
-        Option<bool> json = ToolHost.JsonOption("one row");
+        Option<bool> json = ToolHost.JsonOption("each row (at exit, or per interval)");
         Option<double?> duration = ToolHost.DurationOption();
         var command = new Command("syscount", "Count system calls per call or per process (-P), with --latency histograms")
         {
