@@ -106,6 +106,22 @@ public class ExecsnoopTests
     }
 
     [KernelFact]
+    public void PpidFilterKeepsOnlyChildrenOfThatProcess()
+    {
+        string child = $"child-{LinkTestSupport.Suffix()}", grandchild = $"grandchild-{LinkTestSupport.Suffix()}";
+        using var tool = ToolProcess.Start("execsnoop", "--json", "--ppid", Environment.ProcessId.ToString());
+        // sh is this process's child; the echo it forks (not the last command, so not exec'd in place) is not.
+        LinkTestSupport.MustRun("/bin/sh", "-c", $"/bin/echo {grandchild}; /bin/true");
+        RunToEnd("/bin/echo", child);
+
+        JsonElement e = WaitForEvent(tool, ev => Args(ev).Contains(child));
+        (_, string output, _) = tool.Stop();
+        Assert.Equal(Environment.ProcessId, e.GetProperty("ppid").GetInt32());
+        Assert.DoesNotContain(Events(output), ev => Args(ev).SequenceEqual(["/bin/echo", grandchild]));
+        Assert.All(Events(output), ev => Assert.Equal(Environment.ProcessId, ev.GetProperty("ppid").GetInt32()));
+    }
+
+    [KernelFact]
     public void ExecFromASecondThreadIsReportedUnderTheProcessId()
     {
         string marker = $"thread-{LinkTestSupport.Suffix()}";

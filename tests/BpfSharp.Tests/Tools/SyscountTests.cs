@@ -85,8 +85,29 @@ public class SyscountTests
         Assert.DoesNotContain(ExecsnoopTests.Events(output), r => r.GetProperty("syscall").GetString() == "getppid");
     }
 
+    [KernelFact]
+    public void IntervalsPrintAndResetSoThatTheyAddUpToTheCount()
+    {
+        // Stop once three intervals have passed after the calls (so the last ones printed nothing new).
+        int stampsBefore = 0;
+        (string output, _) = CountWhile(["--interval", "0.3", "--top", "0"], afterCalls: tool =>
+        {
+            stampsBefore = Stamps(tool.Output);
+            Assert.True(LinkTestSupport.WaitUntil(() => Stamps(tool.Output) >= stampsBefore + 3, TimeSpan.FromSeconds(20)), tool.Output);
+        });
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // One "[HH:mm:ss]" stamp and table per interval, also for intervals without calls.
+        Assert.True(Stamps(output) >= stampsBefore + 3, output);
+        long getppid = lines.Where(l => l.StartsWith("getppid ", StringComparison.Ordinal))
+            .Sum(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]));
+        // Each interval's counts were deleted once printed: nothing is counted twice, nothing is lost.
+        Assert.InRange(getppid, Calls, Calls + Slack);
+    }
+
+    private static int Stamps(string output) => output.Split('\n').Count(l => l.StartsWith('['));
+
     /// <summary>Starts syscall_repeat, then syscount for its pid, lets it make its calls, and returns syscount's output.</summary>
-    private static (string Output, int Pid) CountWhile(string[] arguments)
+    private static (string Output, int Pid) CountWhile(string[] arguments, Action<ToolProcess>? afterCalls = null)
     {
         var start = new ProcessStartInfo(LinkTestSupport.NativeProgram("syscall_repeat"))
         {
@@ -102,6 +123,7 @@ public class SyscountTests
             program.StandardInput.WriteLine("go");
             Assert.Equal($"done {Calls}", program.StandardOutput.ReadLine());
             Assert.True(program.WaitForExit(TimeSpan.FromSeconds(20)));
+            afterCalls?.Invoke(tool);
             (int code, string output, string error) = tool.Stop();
             Assert.True(code == 0, error);
             return (output, program.Id);

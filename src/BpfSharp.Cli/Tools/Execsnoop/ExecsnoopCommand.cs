@@ -101,7 +101,23 @@ internal static class ExecsnoopCommand
         // Execs that finished before the programs were detached.
         links.Dispose();
         ring.Consume(Print);
+        ReportLosses(collection);
         Console.Out.Flush();
         return 0;
+    }
+
+    /// <summary>Says on standard error how many execs went unreported, and why, when any did.</summary>
+    private static void ReportLosses(Collection collection)
+    {
+        ulong events = collection.Variable("lost_events").Get<ulong>();
+        ulong slots = collection.Variable("lost_slots").Get<ulong>();
+        if (events > 0)
+        {
+            Console.Error.WriteLine($"execsnoop: {events} execs were not shown: the ring buffer was full (this terminal or pipe read too slowly).");
+        }
+        if (slots > 0)
+        {
+            Console.Error.WriteLine($"execsnoop: {slots} execs were not shown: more than 10240 execs were in progress at once.");
+        }
     }
 }

@@ -46,6 +46,10 @@ const volatile bool show_failed = false;
 
 static const struct exec_event empty_event = {};
 
+// Execs not reported: the ring buffer was full (lost_events), or the table of execs in progress was (lost_slots).
+__u64 lost_events;
+__u64 lost_slots;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
@@ -86,8 +90,10 @@ static __always_inline int enter(const char *const *argv)
 	if (filter_cgroup && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
 		return 0;
 
-	if (bpf_map_update_elem(&execs, &tgid, &empty_event, BPF_ANY))
+	if (bpf_map_update_elem(&execs, &tgid, &empty_event, BPF_ANY)) {
+		__sync_fetch_and_add(&lost_slots, 1);
 		return 0;
+	}
 	struct exec_event *e = bpf_map_lookup_elem(&execs, &tgid);
 	if (!e)
 		return 0;
@@ -142,7 +148,8 @@ static __always_inline int leave(long ret)
 	__u32 size = e->args_size;
 	if (size > ARGS_BYTES)
 		size = ARGS_BYTES;
-	bpf_ringbuf_output(&events, e, offsetof(struct exec_event, args) + size, 0);
+	if (bpf_ringbuf_output(&events, e, offsetof(struct exec_event, args) + size, 0))
+		__sync_fetch_and_add(&lost_events, 1);
 out:
 	bpf_map_delete_elem(&execs, &tgid);
 	return 0;

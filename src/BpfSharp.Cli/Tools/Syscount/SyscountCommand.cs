@@ -74,6 +74,11 @@ internal static class SyscountCommand
         }
         // Detached: what is left is final.
         Print(report, Drain(stats, reset: interval is not null), lines, stamp: interval is not null);
+        ulong missed = collection.Variable("missed").Get<ulong>();
+        if (missed > 0)
+        {
+            Console.Error.WriteLine($"syscount: {missed} calls were not counted: the table was full ({stats.MaxEntries} {(report.ByProcess ? "processes" : "calls")}).");
+        }
         return 0;
     }
 

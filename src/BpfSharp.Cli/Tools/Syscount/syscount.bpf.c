@@ -26,6 +26,9 @@ const volatile bool failures_only = false;
 
 static const struct syscall_stats zero_stats = {};
 
+// Calls not counted because the stats map was full (a new call number or process found no room).
+__u64 missed;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
@@ -96,8 +99,10 @@ int syscount_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!s) {
 		bpf_map_update_elem(&stats, &key, &zero_stats, BPF_NOEXIST);
 		s = bpf_map_lookup_elem(&stats, &key);
-		if (!s)
+		if (!s) {
+			__sync_fetch_and_add(&missed, 1);
 			return 0;
+		}
 		if (by_process) {
 			// The process's name is its leader thread's comm (the current thread may have renamed itself).
 			struct task_struct *task = (struct task_struct *)bpf_get_current_task();
