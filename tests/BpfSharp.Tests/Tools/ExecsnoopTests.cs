@@ -138,6 +138,25 @@ public class ExecsnoopTests
         Assert.Equal(["/bin/echo", marker], Args(e));
     }
 
+    [KernelTheory]
+    [InlineData("empty", 0, new string[0], false)]
+    [InlineData("badpointer", -14, new string[0], true)]
+    [InlineData("badstring", -14, new[] { "/bin/true" }, true)]
+    public void OddArgvIsReportedAsItIs(string mode, int ret, string[] args, bool faulted)
+    {
+        using Process program = StartWaiting(LinkTestSupport.NativeProgram("exec_odd"), mode);
+        using var tool = ToolProcess.Start("execsnoop", "--json", "-x", "--pid", program.Id.ToString());
+        program.StandardInput.WriteLine("go");
+        Assert.True(program.WaitForExit(Timeout));
+
+        JsonElement e = WaitForEvent(tool, ev => ev.GetProperty("pid").GetInt32() == program.Id);
+        tool.Stop();
+        Assert.Equal(ret, e.GetProperty("ret").GetInt32());
+        Assert.Equal(args, Args(e));
+        Assert.Equal(faulted, e.GetProperty("args_fault").GetBoolean());
+        Assert.Equal(faulted, e.GetProperty("truncated").GetBoolean());
+    }
+
     [KernelFact]
     public void LongArgumentsAndTooManyArgumentsAreMarkedTruncated()
     {
