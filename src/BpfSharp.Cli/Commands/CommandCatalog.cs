@@ -12,5 +12,7 @@ internal static class CommandCatalog
         yield return FeatureCommand.Create();
         yield return ObjCommand.Create();
         yield return BtfCommand.Create();
+        yield return Tools.Execsnoop.ExecsnoopCommand.Create();
+        yield return Tools.Syscount.SyscountCommand.Create();
     }
 }

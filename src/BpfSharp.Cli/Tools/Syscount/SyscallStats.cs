@@ -1,0 +1,49 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace BpfSharp.Cli.Tools.Syscount;
+
+/// <summary>struct syscall_stats of syscount.bpf.c: the value of the <c>stats</c> map, per call or per process.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct SyscallStats
+{
+    /// <summary>Log2 nanosecond slots of the latency histogram (SLOTS in the BPF program).</summary>
+    internal const int SlotCount = 40;
+
+    internal ulong Count;
+    internal ulong TotalNs;
+    internal fixed ulong Slots[SlotCount];
+    internal fixed byte Comm[16];
+
+    internal readonly ulong[] SlotArray()
+    {
+        var slots = new ulong[SlotCount];
+        for (int i = 0; i < SlotCount; i++)
+        {
+            slots[i] = Slots[i];
+        }
+        return slots;
+    }
+
+    internal readonly string CommString()
+    {
+        fixed (byte* comm = Comm)
+        {
+            var bytes = new ReadOnlySpan<byte>(comm, 16);
+            int end = bytes.IndexOf((byte)0);
+            return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
+        }
+    }
+}
+
+/// <summary>One row of syscount's report: a call (by number and name) or a process (by pid and comm), and its counts.</summary>
+/// <param name="Key">The call number, or the process id with <c>--process</c>.</param>
+/// <param name="Label">The call's name (<c>syscall_N</c> when the table has none), or the process's comm.</param>
+/// <param name="Count">Calls counted.</param>
+/// <param name="TotalNs">Their summed latency in nanoseconds (with <c>--latency</c>).</param>
+/// <param name="Slots">Their log2 nanosecond latency histogram (with <c>--latency</c>).</param>
+internal sealed record SyscountRow(uint Key, string Label, ulong Count, ulong TotalNs, ulong[] Slots)
+{
+    /// <summary>The average latency in nanoseconds, 0 without calls.</summary>
+    internal double AverageNs => Count == 0 ? 0 : (double)TotalNs / Count;
+}
