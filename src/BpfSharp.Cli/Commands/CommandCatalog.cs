@@ -13,5 +13,6 @@ internal static class CommandCatalog
         yield return ObjCommand.Create();
         yield return BtfCommand.Create();
         yield return Tools.Writesnoop.WritesnoopCommand.Create();
+        yield return Tools.Run.RunCommand.Create();
     }
 }
