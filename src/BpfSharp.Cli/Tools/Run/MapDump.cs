@@ -40,7 +40,7 @@ internal sealed class MapDump(CollectionSpec spec, RunOutput output)
             entries.Add((entry.Key, map.IsPerCpu ? Sum(entry.Value, (int)map.ValueSize, valueType) : entry.Value[..(int)map.ValueSize]));
         }
         bool isArray = map.Type is MapType.Array or MapType.PerCpuArray;
-        string kind = map.Type.ToString().ToLowerInvariant();
+        string kind = BpfSharp.Kernel.UapiNames.Name(map.Type);
 
         if (valueType != 0 && _btf!.ResolveTypedefsAndQualifiers(valueType).Kind == BtfKind.DataSection)
         {

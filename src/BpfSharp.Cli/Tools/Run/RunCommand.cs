@@ -88,7 +88,7 @@ internal static class RunCommand
                 poller.Add(buffer, handler);
             }
             using var until = new RunUntil(duration);
-            string what = links.Count == 0 ? $"{file.Name} (no program attached)" : $"{file.Name} ({links.Programs.Distinct().Count()} programs attached, {buffers.Count} event buffers)";
+            string what = links.Count == 0 ? $"{file.Name} (no program attached)" : $"{file.Name} ({Plural(links.Programs.Distinct().Count(), "program")} attached, {Plural(buffers.Count, "event buffer")})";
             ToolHost.AnnounceReady(what, duration);
             if (buffers.Count > 0)
             {
@@ -120,6 +120,8 @@ internal static class RunCommand
         }
         return 0;
     }
+
+    private static string Plural(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     /// <summary>Applies one --set NAME=VALUE to the object's global variables, parsing VALUE as the variable's BTF type.</summary>
     /// <exception cref="ToolException">The assignment is malformed, names no variable, or the value does not fit the type.</exception>
