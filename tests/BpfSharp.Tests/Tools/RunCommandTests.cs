@@ -6,11 +6,11 @@ using BpfSharp.Specs;
 
 namespace BpfSharp.Tests.Tools;
 
-[Trait("Category", "Kernel")]
 public sealed class RunCommandTests
 {
     private static readonly string Object = TestPrograms.Path("run_events");
 
+    [Trait("Category", "Kernel")]
     [KernelFact]
     public void PrintsRingAndPerfEventsByFieldNameAndTheMapsAtExit()
     {
@@ -53,6 +53,7 @@ public sealed class RunCommandTests
         Assert.DoesNotContain(lines, l => l.TryGetProperty("map", out JsonElement m) && m.GetString()!.Contains(".rodata", StringComparison.Ordinal));
     }
 
+    [Trait("Category", "Kernel")]
     [KernelFact]
     public void SetChangesWhatTheProgramDoes()
     {
@@ -71,6 +72,7 @@ public sealed class RunCommandTests
         Assert.Equal("KIND_LARGE", only.GetProperty("value").GetProperty("kind").GetString());
     }
 
+    [Trait("Category", "Kernel")]
     [KernelFact]
     public void TextOutputNamesFieldsAndDrawsTheCounterArray()
     {
@@ -87,6 +89,7 @@ public sealed class RunCommandTests
         Assert.Matches(@"\{pid=\d+, kind=KIND_LARGE\}\s+21009", output);
     }
 
+    [Trait("Category", "Kernel")]
     [KernelFact]
     public void ProgramsItCannotAttachAreReported()
     {

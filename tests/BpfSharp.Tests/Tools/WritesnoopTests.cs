@@ -6,13 +6,13 @@ using BpfSharp.Kernel;
 
 namespace BpfSharp.Tests.Tools;
 
-[Trait("Category", "Kernel")]
 public sealed class WritesnoopTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory($"writesnoop-{Environment.ProcessId}-").FullName;
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
+    [Trait("Category", "Kernel")]
     [KernelFact]
     public void SeesTheBytesWrittenToAKnownFileWithItsNameInodeAndDescriptor()
     {
@@ -50,6 +50,7 @@ public sealed class WritesnoopTests : IDisposable
         });
     }
 
+    [Trait("Category", "Kernel")]
     [KernelFact]
     public void TopSumsBytesAndWritesPerFileInTheKernel()
     {
@@ -69,6 +70,7 @@ public sealed class WritesnoopTests : IDisposable
         Assert.Equal(FileIdentity.Of(big).Inode, rows[0].GetProperty("inode").GetUInt64());
     }
 
+    [Trait("Category", "Kernel")]
     [KernelFact]
     public void FileFilterKeepsOnlyThatFileAndTheTableShowsIt()
     {
@@ -89,6 +91,7 @@ public sealed class WritesnoopTests : IDisposable
         Assert.All(lines.Skip(1), l => Assert.Matches(@"\s64\s+64\s+reg\s", l));
     }
 
+    [Trait("Category", "Kernel")]
     [KernelFact]
     public void AutomaticChoiceFallsBackFromFentryAndKprobeToTracepointsAndSaysWhy()
     {
@@ -104,6 +107,7 @@ public sealed class WritesnoopTests : IDisposable
         Assert.Contains("writesnoop: using tracepoints syscalls:sys_enter/exit_write", error);
     }
 
+    [Trait("Category", "Kernel")]
     [KernelTheory]
     [InlineData("fentry", "EPERM")]
     [InlineData("kprobe", "kprobes are not available")]
