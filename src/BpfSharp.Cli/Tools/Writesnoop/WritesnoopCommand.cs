@@ -132,6 +132,7 @@ internal static class WritesnoopCommand
                 ToolHost.AnnounceReady("writes (summing per file)", options.Duration);
                 until.Token.WaitHandle.WaitOne();
                 printer.PrintTop(collection.Map("totals"), n);
+                ReportLost(collection.Map("lost"), "the per-file map was full (10240 files)");
                 return 0;
             }
             using var ring = new RingBuffer(collection.Map("events"));
@@ -140,8 +141,31 @@ internal static class WritesnoopCommand
             ring.Run(printer.OnRecord, until.Token);
             ring.Consume(printer.OnRecord); // what arrived before the stop
             printer.Dispose();
+            ReportLost(collection.Map("lost"), "the ring buffer was full; narrow the filters (--pid, --name, --file, --min-bytes) or use --top");
             return 0;
         }
+    }
+
+    /// <summary>Says on standard error how many writes the BPF side saw but could not report (summed over CPUs).</summary>
+    private static void ReportLost(Map lost, string why)
+    {
+        ulong total = LostCount(lost);
+        if (total > 0)
+        {
+            Console.Error.WriteLine($"{Tool}: {total} writes were not reported: {why}.");
+        }
+    }
+
+    internal static ulong LostCount(Map lost)
+    {
+        byte[] perCpu = new byte[lost.ValueBufferSize];
+        lost.Lookup(new byte[sizeof(uint)], perCpu);
+        ulong total = 0;
+        for (int offset = 0; offset + 8 <= perCpu.Length; offset += 8)
+        {
+            total += System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(perCpu.AsSpan(offset));
+        }
+        return total;
     }
 
     /// <summary>

@@ -106,6 +106,14 @@ struct {
 	__type(value, struct pending);
 } pending_writes SEC(".maps");
 
+/* Writes seen but not reported: the ring buffer was full, or the --top map was. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
 /* Room to build a --top entry: it is larger than the 512-byte stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -113,6 +121,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct file_total);
 } scratch SEC(".maps");
+
+static __always_inline void count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *count = bpf_map_lookup_elem(&lost, &zero);
+
+	if (count)
+		*count += 1;
+}
 
 static __always_inline bool comm_matches(void)
 {
@@ -238,8 +255,10 @@ static __always_inline void count_in_totals(struct file *file, __u64 requested, 
 		fill_file(&fresh->file, file);
 		bpf_map_update_elem(&totals, &key, fresh, BPF_NOEXIST);
 		total = bpf_map_lookup_elem(&totals, &key);
-		if (!total)
+		if (!total) {
+			count_lost();
 			return;
+		}
 	}
 	if (ret > 0)
 		__sync_fetch_and_add(&total->bytes, ret);
@@ -259,8 +278,10 @@ static __always_inline void emit(struct file *file, __s32 fd, __u32 op, __u64 re
 		return;
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		count_lost();
 		return;
+	}
 	id = bpf_get_current_pid_tgid();
 	e->ts_ns = bpf_ktime_get_ns();
 	e->pid = id >> 32;
