@@ -37,6 +37,7 @@ internal enum WriteHook
 internal static class WritesnoopCommand
 {
     private const string Tool = "writesnoop";
+    private const int PollMilliseconds = 100;
 
     /// <summary>The programs of each hook, by their names in writesnoop.bpf.c.</summary>
     internal static IReadOnlyList<string> ProgramsOf(WriteHook hook) => hook switch
@@ -126,21 +127,30 @@ internal static class WritesnoopCommand
         using (var until = new RunUntil(options.Duration))
         {
             Console.Error.WriteLine($"{Tool}: using {Describe(hook)}");
-            var printer = new WritePrinter(options);
+            using var printer = new WritePrinter(options);
             if (options.Top is int n)
             {
                 ToolHost.AnnounceReady("writes (summing per file)", options.Duration);
                 until.Token.WaitHandle.WaitOne();
                 printer.PrintTop(collection.Map("totals"), n);
+                printer.Flush();
                 ReportLost(collection.Map("lost"), "the per-file map was full (10240 files)");
                 return 0;
             }
             using var ring = new RingBuffer(collection.Map("events"));
             ToolHost.AnnounceReady("writes", options.Duration);
             printer.WriteHeader();
-            ring.Run(printer.OnRecord, until.Token);
-            ring.Consume(printer.OnRecord); // what arrived before the stop
-            printer.Dispose();
+            printer.Flush();
+            // Poll rather than Run: standard output is flushed once per batch of records, not once per line,
+            // which is what lets the frontend keep up with a busy writer.
+            RecordHandler handler = printer.OnRecord;
+            while (!until.Token.IsCancellationRequested)
+            {
+                ring.Poll(handler, PollMilliseconds);
+                printer.Flush();
+            }
+            ring.Consume(handler); // what arrived before the stop
+            printer.Flush();
             ReportLost(collection.Map("lost"), "the ring buffer was full; narrow the filters (--pid, --name, --file, --min-bytes) or use --top");
             return 0;
         }
@@ -265,12 +275,14 @@ internal sealed class WritePrinter : IDisposable
     private readonly WritesnoopOptions _options;
     private readonly JsonLines? _json;
     private readonly TextWriter _out;
+    private readonly bool _ownsOut;
     private readonly long _monotonicToUnixNs;
 
     internal WritePrinter(WritesnoopOptions options, TextWriter? output = null)
     {
         _options = options;
-        _out = output ?? Console.Out;
+        _ownsOut = output is null;
+        _out = output ?? new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { AutoFlush = false };
         _json = options.Json && output is null ? new JsonLines() : null;
         // bpf_ktime_get_ns is CLOCK_MONOTONIC, which is what Stopwatch reads on Linux.
         long monotonicNs = (long)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));
@@ -364,7 +376,18 @@ internal sealed class WritePrinter : IDisposable
         table.Write(_out);
     }
 
-    public void Dispose() => _json?.Dispose();
+    /// <summary>Writes what the table has buffered to standard output.</summary>
+    internal void Flush() => _out.Flush();
+
+    public void Dispose()
+    {
+        _json?.Dispose();
+        _out.Flush();
+        if (_ownsOut)
+        {
+            _out.Dispose();
+        }
+    }
 }
 
 /// <summary>One write, decoded for printing.</summary>
