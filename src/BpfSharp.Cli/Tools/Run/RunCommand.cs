@@ -17,6 +17,8 @@ namespace BpfSharp.Cli.Tools.Run;
 /// </summary>
 internal static class RunCommand
 {
+    private const int PollMilliseconds = 100;
+
     internal static Command Create()
     {
         var file = new Argument<FileInfo>("FILE") { Description = "The BPF object (an ELF file compiled by clang -target bpf)" };
@@ -92,11 +94,17 @@ internal static class RunCommand
             ToolHost.AnnounceReady(what, duration);
             if (buffers.Count > 0)
             {
-                poller.Run(until.Token);
+                // Poll rather than Run: standard output is flushed once per batch of records, not once per line.
+                while (!until.Token.IsCancellationRequested)
+                {
+                    poller.Poll(PollMilliseconds);
+                    output.Flush();
+                }
                 foreach ((EventBuffer buffer, RecordHandler handler) in buffers)
                 {
                     buffer.Consume(handler); // what arrived before the stop
                 }
+                output.Flush();
             }
             else
             {
@@ -117,6 +125,7 @@ internal static class RunCommand
             {
                 dump.Print(name, map);
             }
+            output.Flush();
         }
         return 0;
     }

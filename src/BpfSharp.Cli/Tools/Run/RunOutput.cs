@@ -16,12 +16,14 @@ internal sealed class RunOutput : IDisposable
     private readonly BtfSpec? _btf;
     private readonly JsonLines? _json;
     private readonly TextWriter _text;
+    private readonly bool _ownsText;
 
     internal RunOutput(CollectionSpec spec, bool json, TextWriter? text = null)
     {
         _btf = spec.Btf;
         _json = json && text is null ? new JsonLines() : null;
-        _text = text ?? Console.Out;
+        _ownsText = text is null;
+        _text = text ?? new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
         IsJson = json;
     }
 
@@ -104,5 +106,16 @@ internal sealed class RunOutput : IDisposable
         _text.WriteLine($"{time} {map} {value}");
     }
 
-    public void Dispose() => _json?.Dispose();
+    /// <summary>Writes buffered text to standard output.</summary>
+    internal void Flush() => _text.Flush();
+
+    public void Dispose()
+    {
+        _json?.Dispose();
+        _text.Flush();
+        if (_ownsText)
+        {
+            _text.Dispose();
+        }
+    }
 }
