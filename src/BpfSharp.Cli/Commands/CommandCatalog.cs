@@ -14,5 +14,7 @@ internal static class CommandCatalog
         yield return BtfCommand.Create();
         yield return Tools.Execsnoop.ExecsnoopCommand.Create();
         yield return Tools.Syscount.SyscountCommand.Create();
+        yield return Tools.Writesnoop.WritesnoopCommand.Create();
+        yield return Tools.Run.RunCommand.Create();
     }
 }
