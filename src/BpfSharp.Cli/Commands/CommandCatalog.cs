@@ -12,5 +12,6 @@ internal static class CommandCatalog
         yield return FeatureCommand.Create();
         yield return ObjCommand.Create();
         yield return BtfCommand.Create();
+        yield return Tools.Pagefaults.PagefaultsCommand.Create();
     }
 }
