@@ -93,6 +93,7 @@ internal static class PagefaultsCommand
         CollectionSpec spec = ToolHost.OpenObject(Tool);
         spec.Map("events").MaxEntries = (uint)options.BufferMb << 20;
         spec.Variable("follow_forks").Set(options.FollowForks);
+        spec.Variable("wakeup_bytes").Set((ulong)options.BufferMb << 17); // an eighth of the ring
         using TracedCommand? started = options.Command.Length > 0 ? TracedCommand.StartStopped(options.Command) : null;
         int target = started?.Pid ?? options.Pid!.Value;
         using Collection collection = ToolHost.Load(Tool, spec);
@@ -118,7 +119,11 @@ internal static class PagefaultsCommand
         long nextTick = Environment.TickCount64 + 1000;
         while (!until.Token.IsCancellationRequested)
         {
-            ring.Poll(ref sink, 100);
+            // The BPF side wakes this reader only when the ring fills up (a wakeup per fault is costly): drain on a timer too.
+            if (ring.Poll(ref sink, 100) == 0)
+            {
+                ring.Consume(ref sink);
+            }
             session.RefreshMapsIfDirty();
             bool ended = started?.HasExited ?? !ProcessControl.IsAlive(target);
             if (ended)
