@@ -186,6 +186,41 @@ public class PagefaultsLogicTests
     }
 
     [Fact]
+    public void HeatmapMergesTheClosestBandsWhenThereAreMoreThanRows()
+    {
+        var profile = new FaultProfile(0, keepHeat: true);
+        // 40 one-page mappings, 4 pages apart, in two clusters a terabyte apart.
+        for (ulong i = 0; i < 40; i++)
+        {
+            ulong start = (i < 20 ? 0x10000000UL : 0x10000000000UL) + i * 4 * 4096;
+            profile.AddRegion(1, start, start + 4096, 0, $"[m{i}]");
+            profile.AddFault(1, start, i * 1_000_000, 0x6);
+        }
+        HeatmapLayout layout = HeatmapLayout.Build(profile, maxRows: 10, maxColumns: 10);
+        Assert.Equal(5, layout.Bands.Count);
+        Assert.True(layout.RowCount <= 10);
+        Assert.Contains(layout.Bands, b => b.Label == "[m20] +3" || b.Label.StartsWith("[m2", StringComparison.Ordinal));
+        Assert.True(layout.Bands.Zip(layout.Bands.Skip(1)).All(p => p.First.High <= p.Second.Low)); // disjoint, in order
+        Assert.Equal(40UL, layout.Counts.Cast<uint>().Aggregate(0UL, (sum, c) => sum + c));           // every fault drawn
+    }
+
+    [Fact]
+    public void HeatmapJoinsOverlappingMappingsOfDifferentProcesses()
+    {
+        var profile = new FaultProfile(0, keepHeat: true);
+        profile.AddRegion(1, 0x10000000, 0x10010000, 0, "[anon]");
+        profile.AddRegion(2, 0x0fff0000, 0x10020000, 0, "[heap]"); // encloses the other process's mapping
+        profile.AddFault(1, 0x10000000, 0, 0x6);
+        profile.AddFault(1, 0x1000f000, 0, 0x6);
+        profile.AddFault(2, 0x0fff0000, 0, 0x6);
+        profile.AddFault(2, 0x1001f000, 0, 0x6);
+        HeatmapLayout layout = HeatmapLayout.Build(profile, maxRows: 100, maxColumns: 10);
+        HeatmapBand band = Assert.Single(layout.Bands);
+        Assert.Equal((0x0fff0000UL, 0x10020000UL), (band.Low, band.High));
+        Assert.Equal(4UL, layout.Counts.Cast<uint>().Aggregate(0UL, (sum, c) => sum + c));
+    }
+
+    [Fact]
     public void HeatmapImageHasTheAskedSizeAndIsNotBlank()
     {
         FaultProfile profile = ProfileWithMaps(heat: true);
@@ -220,8 +255,7 @@ public class PagefaultsToolTests
     [KernelFact]
     public void CommandModeCountsEveryWriteToFreshAnonymousPages()
     {
-        using ToolProcess tool = ToolProcess.Start("pagefaults", "--json", "--", Workload, Pages.ToString(CultureInfo.InvariantCulture));
-        (int exitCode, string output, string error) = tool.WaitForExit(TimeSpan.FromSeconds(60));
+        (int exitCode, string output, string error) = RunToCompletion("pagefaults", "--json", "--", Workload, Pages.ToString(CultureInfo.InvariantCulture));
         Assert.True(exitCode == 0, error);
         AssertFaultsMatchWorkload(output, error);
     }
@@ -259,8 +293,7 @@ public class PagefaultsToolTests
         string path = Path.Combine(Path.GetTempPath(), $"pagefaults-{Environment.ProcessId}-{Guid.NewGuid():N}.png");
         try
         {
-            using ToolProcess tool = ToolProcess.Start("pagefaults", "--heatmap", path, "--heatmap-size", "900x600", "--", Workload, Pages.ToString(CultureInfo.InvariantCulture));
-            (int exitCode, string output, string error) = tool.WaitForExit(TimeSpan.FromSeconds(60));
+            (int exitCode, string output, string error) = RunToCompletion("pagefaults", "--heatmap", path, "--heatmap-size", "900x600", "--", Workload, Pages.ToString(CultureInfo.InvariantCulture));
             Assert.True(exitCode == 0, error);
             Assert.Contains("[anon]", output);
             Assert.Contains($"heatmap written to {path} (900x600", error);
@@ -275,8 +308,7 @@ public class PagefaultsToolTests
     [KernelFact]
     public void ReturnsTheCommandsExitStatus()
     {
-        using ToolProcess tool = ToolProcess.Start("pagefaults", "--json", "--", "/bin/sh", "-c", "exit 3");
-        (int exitCode, string output, string error) = tool.WaitForExit(TimeSpan.FromSeconds(60));
+        (int exitCode, string output, string error) = RunToCompletion("pagefaults", "--json", "--", "/bin/sh", "-c", "exit 3");
         Assert.Equal(3, exitCode);
         Assert.Contains("exited with status 3", error);
         using JsonDocument json = JsonDocument.Parse(output);
@@ -286,16 +318,32 @@ public class PagefaultsToolTests
     [KernelFact]
     public void ExplainsAMissingProcess()
     {
+        (int exitCode, string _, string error) = RunToCompletion("pagefaults", "--pid", "999999999");
+        Assert.Equal(1, exitCode);
+        Assert.Equal("bpfsharp: error: no process 999999999 (or it already exited)", error.Trim());
+    }
+
+    /// <summary>
+    /// Runs bpfsharp until it exits by itself (a traced command ends quickly, maybe before a test could see the
+    /// "Tracing" line), with a timeout; returns its exit code, standard output and standard error.
+    /// </summary>
+    private static (int ExitCode, string Output, string Error) RunToCompletion(params string[] arguments)
+    {
         var start = new ProcessStartInfo(ToolProcess.Executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string argument in new[] { "pagefaults", "--pid", "999999999" })
+        foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
         using Process process = Process.Start(start)!;
-        string error = process.StandardError.ReadToEnd();
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(60_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"bpfsharp {string.Join(' ', arguments)} did not exit within 60 s");
+        }
         process.WaitForExit();
-        Assert.Equal(1, process.ExitCode);
-        Assert.Equal("bpfsharp: error: no process 999999999 (or it already exited)", error.Trim());
+        return (process.ExitCode, output.Result, error.Result);
     }
 
     /// <summary>

@@ -97,16 +97,17 @@ internal sealed class HeatmapLayout
             spans.Add(("[unmapped]", lastLow, clusterHigh!.Value));
         }
         spans.Sort(static (a, b) => a.Low.CompareTo(b.Low));
+        spans = MergeClosest(MergeOverlaps(spans), Math.Max(1, maxRows / 2));
 
-        // Rows: each band gets a share of the rows by its page span, at least a few so it stays visible, never more than its pages.
+        // Rows: one per band at least, the rest shared by page span, never more rows than pages.
         double totalPages = spans.Sum(s => (double)((s.High - s.Low) / pageSize));
-        int minimumRows = Math.Max(1, maxRows / Math.Max(1, spans.Count * 8));
+        int spare = maxRows - spans.Count;
         var bands = new List<HeatmapBand>(spans.Count);
         int row = 0;
         foreach ((string path, ulong low, ulong high) in spans)
         {
             ulong pages = (high - low) / pageSize;
-            int rows = (int)Math.Clamp(Math.Ceiling(maxRows * (pages / Math.Max(1, totalPages))), Math.Min((double)minimumRows, pages), pages);
+            int rows = (int)Math.Min(pages, 1 + (ulong)Math.Floor(spare * (pages / Math.Max(1, totalPages))));
             ulong bucketPages = (pages + (ulong)rows - 1) / (ulong)rows;
             rows = (int)((pages + bucketPages - 1) / bucketPages);
             bands.Add(new HeatmapBand(path, low, high, row, rows, bucketPages * pageSize));
@@ -129,6 +130,58 @@ internal sealed class HeatmapLayout
             counts[r, (int)(slot / slotsPerColumn)] += count;
         }
         return new HeatmapLayout(bands, Math.Max(row, 1), columns, slotsPerColumn * profile.SlotNs / 1e9, counts);
+    }
+
+    /// <summary>Joins spans that overlap (mappings of different processes at the same addresses): bands must be disjoint.</summary>
+    private static List<(string Label, ulong Low, ulong High)> MergeOverlaps(List<(string Label, ulong Low, ulong High)> sorted)
+    {
+        var result = new List<(string Label, ulong Low, ulong High)>(sorted.Count);
+        foreach ((string label, ulong low, ulong high) in sorted)
+        {
+            if (result.Count > 0 && low < result[^1].High)
+            {
+                (string lastLabel, ulong lastLow, ulong lastHigh) = result[^1];
+                result[^1] = (lastLabel, lastLow, Math.Max(lastHigh, high));
+            }
+            else
+            {
+                result.Add((label, low, high));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Merges the bands separated by the smallest gaps until at most <paramref name="limit"/> remain (many small
+    /// mappings, or many processes, would otherwise need more rows than the image has). A merged band is labelled
+    /// by its first mapping and how many more it holds.
+    /// </summary>
+    internal static List<(string Label, ulong Low, ulong High)> MergeClosest(List<(string Label, ulong Low, ulong High)> spans, int limit)
+    {
+        if (spans.Count <= limit)
+        {
+            return spans;
+        }
+        // The gaps to keep: the (limit - 1) widest.
+        var gaps = Enumerable.Range(1, spans.Count - 1)
+            .Select(i => (Index: i, Gap: spans[i].Low > spans[i - 1].High ? spans[i].Low - spans[i - 1].High : 0))
+            .OrderByDescending(g => g.Gap).ThenBy(g => g.Index)
+            .Take(limit - 1)
+            .Select(g => g.Index)
+            .ToHashSet();
+        var merged = new List<(string Label, ulong Low, ulong High)>(limit);
+        int first = 0;
+        for (int i = 1; i <= spans.Count; i++)
+        {
+            if (i == spans.Count || gaps.Contains(i))
+            {
+                int count = i - first;
+                string label = count == 1 ? spans[first].Label : $"{spans[first].Label} +{count - 1}";
+                merged.Add((label, spans[first].Low, spans.Skip(first).Take(count).Max(s => s.High)));
+                first = i;
+            }
+        }
+        return merged;
     }
 
     private static HeatmapBand? BandOf(List<HeatmapBand> bands, ulong address)
