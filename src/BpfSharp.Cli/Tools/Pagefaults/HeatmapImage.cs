@@ -106,7 +106,8 @@ internal static class HeatmapImage
         using var font = new SKFont(typeface, 12);
         using var titleFont = new SKFont(typeface, 15);
         using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
-        using var grey = new SKPaint { Color = new SKColor(150, 150, 150), StrokeWidth = 1, IsAntialias = false };
+        using var grey = new SKPaint { Color = new SKColor(120, 120, 120), StrokeWidth = 1, IsAntialias = true };
+        using var separator = new SKPaint { Color = new SKColor(215, 215, 215), StrokeWidth = 1, IsAntialias = false };
         using var fill = new SKPaint { Style = SKPaintStyle.Fill, IsAntialias = false };
 
         var plot = new SKRect(Left, Top, width - Right, height - Bottom);
@@ -139,7 +140,8 @@ internal static class HeatmapImage
         {
             float bottom = plot.Bottom - band.FirstRow * rowHeight;
             float top = bottom - band.Rows * rowHeight;
-            canvas.DrawLine(plot.Left - 6, top, plot.Right, top, grey);
+            canvas.DrawLine(plot.Left, top, plot.Right, top, separator);
+            canvas.DrawLine(plot.Left - 6, top, plot.Left, top, grey);
             if (bottom - top >= 12)
             {
                 string name = Fit(Path.GetFileName(band.Label.TrimEnd('/')) is { Length: > 0 } file ? file : band.Label, font, Left - 12);

@@ -97,17 +97,19 @@ internal sealed class HeatmapLayout
             spans.Add(("[unmapped]", lastLow, clusterHigh!.Value));
         }
         spans.Sort(static (a, b) => a.Low.CompareTo(b.Low));
-        spans = MergeClosest(MergeOverlaps(spans), Math.Max(1, maxRows / 2));
+        // At most one band per six rows, so that most bands are tall enough for a label.
+        spans = MergeClosest(MergeOverlaps(spans), Math.Max(1, maxRows / 6));
 
-        // Rows: one per band at least, the rest shared by page span, never more rows than pages.
-        double totalPages = spans.Sum(s => (double)((s.High - s.Low) / pageSize));
+        // Rows: one per band at least, the rest shared by the square root of the page span (a 1 GiB heap next to a
+        // few pages of a library would otherwise leave the library one pixel), never more rows than pages.
+        double totalWeight = spans.Sum(s => Math.Sqrt((s.High - s.Low) / pageSize));
         int spare = maxRows - spans.Count;
         var bands = new List<HeatmapBand>(spans.Count);
         int row = 0;
         foreach ((string path, ulong low, ulong high) in spans)
         {
             ulong pages = (high - low) / pageSize;
-            int rows = (int)Math.Min(pages, 1 + (ulong)Math.Floor(spare * (pages / Math.Max(1, totalPages))));
+            int rows = (int)Math.Min(pages, 1 + (ulong)Math.Floor(spare * (Math.Sqrt(pages) / Math.Max(1, totalWeight))));
             ulong bucketPages = (pages + (ulong)rows - 1) / (ulong)rows;
             rows = (int)((pages + bucketPages - 1) / bucketPages);
             bands.Add(new HeatmapBand(path, low, high, row, rows, bucketPages * pageSize));
