@@ -316,6 +316,38 @@ public class PagefaultsToolTests
     }
 
     [KernelFact]
+    public void WithoutSkiasNativeLibraryOnlyTheHeatmapFailsAndSaysWhy()
+    {
+        // A copy of the tool without runtimes/*/native/libSkiaSharp.so, as on a machine where it cannot load.
+        string directory = Path.Combine(Path.GetTempPath(), $"pagefaults-noskia-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        try
+        {
+            foreach (string file in new[] { "bpfsharp", "bpfsharp.dll", "bpfsharp.deps.json", "bpfsharp.runtimeconfig.json", "BpfSharp.Core.dll", "SkiaSharp.dll", "System.CommandLine.dll" })
+            {
+                File.Copy(Path.Combine(AppContext.BaseDirectory, file), Path.Combine(directory, file));
+            }
+            string executable = Path.Combine(directory, "bpfsharp");
+            string png = Path.Combine(directory, "heatmap.png");
+
+            (int exitCode, string output, string error) = Run(executable, "pagefaults", "--heatmap", png, "--", Workload, "10");
+            Assert.Equal(1, exitCode);
+            Assert.StartsWith("bpfsharp: error: cannot draw the heatmap: SkiaSharp's native library (libSkiaSharp.so) did not load: ", error);
+            Assert.DoesNotContain("Tracing", error); // it failed before tracing anything
+            Assert.False(File.Exists(png));
+
+            (exitCode, output, error) = Run(executable, "pagefaults", "--json", "--", Workload, "10");
+            Assert.True(exitCode == 0, error);
+            using JsonDocument json = JsonDocument.Parse(output);
+            Assert.Contains(json.RootElement.GetProperty("regions").EnumerateArray(), r => r.GetProperty("path").GetString() == "[anon]" && r.GetProperty("writes").GetInt64() >= 10);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [KernelFact]
     public void ExplainsAMissingProcess()
     {
         (int exitCode, string _, string error) = RunToCompletion("pagefaults", "--pid", "999999999");
@@ -327,9 +359,12 @@ public class PagefaultsToolTests
     /// Runs bpfsharp until it exits by itself (a traced command ends quickly, maybe before a test could see the
     /// "Tracing" line), with a timeout; returns its exit code, standard output and standard error.
     /// </summary>
-    private static (int ExitCode, string Output, string Error) RunToCompletion(params string[] arguments)
+    private static (int ExitCode, string Output, string Error) RunToCompletion(params string[] arguments) =>
+        Run(ToolProcess.Executable, arguments);
+
+    private static (int ExitCode, string Output, string Error) Run(string executable, params string[] arguments)
     {
-        var start = new ProcessStartInfo(ToolProcess.Executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -241,7 +241,14 @@ internal static class HeatmapImage
     private static string FormatSeconds(double seconds, double step) =>
         seconds.ToString(step >= 1 ? "0" : step >= 0.1 ? "0.0" : step >= 0.01 ? "0.00" : "0.000", CultureInfo.InvariantCulture);
 
-    private static ToolException Unavailable(Exception e) =>
-        new($"cannot draw the heatmap: SkiaSharp's native library (libSkiaSharp.so) did not load ({e.GetBaseException().Message}). "
-            + "It ships beside bpfsharp for linux-x64/arm64 (package SkiaSharp.NativeAssets.Linux.NoDependencies); reinstall bpfsharp, or run without --heatmap.");
+    private static ToolException Unavailable(Exception e)
+    {
+        // The loader's message lists every path it tried: the first line says enough.
+        string reason = e.GetBaseException().Message.Split('\n')[0].Trim();
+        int advice = reason.IndexOf(" In order to help", StringComparison.Ordinal);
+        reason = advice > 0 ? reason[..advice] : reason;
+        return new ToolException($"cannot draw the heatmap: SkiaSharp's native library (libSkiaSharp.so) did not load: {reason} "
+            + "bpfsharp carries it as runtimes/RID/native/libSkiaSharp.so (package SkiaSharp.NativeAssets.Linux.NoDependencies, built for glibc and musl on x64, arm64 and arm); "
+            + "reinstall bpfsharp for this machine's architecture, or run without --heatmap.");
+    }
 }

@@ -120,7 +120,7 @@ internal static class PagefaultsCommand
         while (!until.Token.IsCancellationRequested)
         {
             // The BPF side wakes this reader only when the ring fills up (a wakeup per fault is costly): drain on a timer too.
-            if (ring.Poll(ref sink, 100) == 0)
+            if (ring.Poll(ref sink, session.MapsDirty ? Session.RefreshIntervalMs : 100) == 0)
             {
                 ring.Consume(ref sink);
             }
@@ -237,7 +237,14 @@ internal static class PagefaultsCommand
     private sealed class Session(FaultProfile profile, int target)
     {
         private readonly HashSet<int> _processes = [target];
-        private long _lastRead = long.MinValue;
+        private long? _lastRead;
+
+        /// <summary>
+        /// The shortest time between two reads of /proc/PID/maps on demand: soon enough to catch the libraries of a
+        /// process that lives a few milliseconds, rare enough (a read costs ~0.1 ms) that a process mapping memory in
+        /// a loop does not keep the tool busy.
+        /// </summary>
+        internal const int RefreshIntervalMs = 5;
 
         internal FaultProfile Profile { get; } = profile;
 
@@ -255,8 +262,7 @@ internal static class PagefaultsCommand
 
         internal void RefreshMapsIfDirty()
         {
-            // At most every 50 ms: a process mapping memory in a loop must not keep the tool reading /proc.
-            if (MapsDirty && Environment.TickCount64 - _lastRead >= 50)
+            if (MapsDirty && (_lastRead is not long last || Environment.TickCount64 - last >= RefreshIntervalMs))
             {
                 RefreshMaps(force: true);
             }
@@ -309,6 +315,7 @@ internal static class PagefaultsCommand
                     ref readonly RegionRecord region = ref MemoryMarshal.AsRef<RegionRecord>(record);
                     session.Seen((int)region.Tgid);
                     session.Profile.AddRegion((int)region.Tgid, region.Start, region.End, region.Inode, FaultProfile.RegionName(in region));
+                    session.MapsDirty = true; // /proc/PID/maps has the full path (and the kernel's names), if the process still runs
                     break;
                 case FaultRecordKind.Exec when record.Length >= Unsafe.SizeOf<ExecRecord>():
                     session.Seen((int)MemoryMarshal.AsRef<ExecRecord>(record).Tgid);

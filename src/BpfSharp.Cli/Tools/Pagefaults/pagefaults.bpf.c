@@ -167,7 +167,9 @@ static __always_inline void report_region(__u32 tgid, __u64 address)
 	}
 	context.record.kind = RECORD_REGION;
 	context.record.tgid = tgid;
-	if (bpf_ringbuf_output(&events, &context.record, sizeof(context.record), wakeup_flags()) != 0) {
+	// A new mapping wakes the reader at once (they are few): while the process still runs it can read
+	// /proc/PID/maps for full paths, which this side cannot build.
+	if (bpf_ringbuf_output(&events, &context.record, sizeof(context.record), BPF_RB_FORCE_WAKEUP) != 0) {
 		__sync_fetch_and_add(&lost_regions, 1);
 		return;
 	}
