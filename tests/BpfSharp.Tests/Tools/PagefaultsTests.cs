@@ -105,6 +105,28 @@ public class PagefaultsLogicTests
     }
 
     [Fact]
+    public void ReportsSnapshotsOfAGrowingMappingAsOneRegion()
+    {
+        var profile = new FaultProfile(0, keepHeat: false);
+        // An anonymous mapping seen three times as it grew downwards and upwards (adjacent mmaps merge into one
+        // VMA), then shrank when its middle was unmapped; its pages count for whichever snapshot was newest.
+        profile.AddRegion(3, 0x20000000, 0x20010000, 0, "[anon]");
+        profile.AddFault(3, 0x20000000, 0, 0x6);
+        profile.AddRegion(3, 0x1fff0000, 0x20010000, 0, "[anon]");
+        profile.AddFault(3, 0x1fff0000, 0, 0x6);
+        profile.AddRegion(3, 0x1fff0000, 0x20020000, 0, "[anon]");
+        profile.AddFault(3, 0x2001f000, 0, 0x6);
+        profile.AddRegion(3, 0x20010000, 0x20020000, 0, "[anon]");
+        profile.AddRegion(3, 0x20020000, 0x20030000, 66, "/lib/x.so"); // another mapping right above stays apart
+        profile.AddFault(3, 0x20020000, 0, 0x4);
+
+        List<RegionSummary> regions = profile.Summarize();
+        RegionSummary anon = Assert.Single(regions, r => r.Path == "[anon]");
+        Assert.Equal((0x1fff0000UL, 0x20020000UL, 3UL, 3UL), (anon.Start, anon.End, anon.Counts.Writes, anon.Pages));
+        Assert.Equal(0x20020000UL, Assert.Single(regions, r => r.Path == "/lib/x.so").Start);
+    }
+
+    [Fact]
     public void JsonSummaryHasTheDocumentedShape()
     {
         FaultProfile profile = ProfileWithMaps();

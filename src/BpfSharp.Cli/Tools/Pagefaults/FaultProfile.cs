@@ -201,15 +201,33 @@ internal sealed class FaultProfile
                 sum.High = Math.Max(sum.High, address + (ulong)PageSize);
             }
         }
-        var result = new List<RegionSummary>(sums.Count + unmapped.Count);
+        // Snapshots of one mapping taken as it grew or shrank overlap: report them as one region.
+        var found = new List<RegionSummary>(sums.Count);
         foreach ((int tgid, List<KnownRegion> regions) in _regions)
         {
             foreach (KnownRegion region in regions)
             {
                 if (sums.TryGetValue(region, out (FaultCounts Counts, ulong Pages) sum))
                 {
-                    result.Add(new RegionSummary(tgid, region.Start, region.End, region.Path, sum.Counts, sum.Pages));
+                    found.Add(new RegionSummary(tgid, region.Start, region.End, region.Path, sum.Counts, sum.Pages));
                 }
+            }
+        }
+        found.Sort(static (a, b) => a.Pid != b.Pid ? a.Pid.CompareTo(b.Pid)
+            : string.CompareOrdinal(a.Path, b.Path) is int byPath and not 0 ? byPath
+            : a.Start.CompareTo(b.Start));
+        var result = new List<RegionSummary>(found.Count + unmapped.Count);
+        foreach (RegionSummary region in found)
+        {
+            if (result.Count > 0 && result[^1] is RegionSummary last && last.Pid == region.Pid && last.Path == region.Path && region.Start < last.End)
+            {
+                FaultCounts counts = last.Counts;
+                counts.Add(region.Counts);
+                result[^1] = last with { End = Math.Max(last.End, region.End), Counts = counts, Pages = last.Pages + region.Pages };
+            }
+            else
+            {
+                result.Add(region);
             }
         }
         foreach ((int tgid, (FaultCounts counts, ulong pages, ulong low, ulong high)) in unmapped)

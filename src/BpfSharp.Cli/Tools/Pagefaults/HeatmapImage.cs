@@ -144,7 +144,7 @@ internal static class HeatmapImage
             canvas.DrawLine(plot.Left - 6, top, plot.Left, top, grey);
             if (bottom - top >= 12)
             {
-                string name = Fit(Path.GetFileName(band.Label.TrimEnd('/')) is { Length: > 0 } file ? file : band.Label, font, Left - 12);
+                string name = Fit(Path.GetFileName(band.Label.TrimEnd('/')) is { Length: > 0 } file ? file : band.Label, font, Left - 40); // clear of the rotated axis title
                 float middle = (top + bottom) / 2;
                 canvas.DrawText(name, plot.Left - 8, bottom - top >= 26 ? middle - 2 : middle + 4, SKTextAlign.Right, font, ink);
                 if (bottom - top >= 26)

@@ -156,7 +156,7 @@ internal sealed class HeatmapLayout
     /// <summary>
     /// Merges the bands separated by the smallest gaps until at most <paramref name="limit"/> remain (many small
     /// mappings, or many processes, would otherwise need more rows than the image has). A merged band is labelled
-    /// by its first mapping and how many more it holds.
+    /// by its first mapping and how many other names it holds.
     /// </summary>
     internal static List<(string Label, ulong Low, ulong High)> MergeClosest(List<(string Label, ulong Low, ulong High)> spans, int limit)
     {
@@ -178,7 +178,9 @@ internal sealed class HeatmapLayout
             if (i == spans.Count || gaps.Contains(i))
             {
                 int count = i - first;
-                string label = count == 1 ? spans[first].Label : $"{spans[first].Label} +{count - 1}";
+                // Snapshots of one growing mapping share a name: count only the other names.
+                int others = spans.Skip(first).Take(count).Select(s => s.Label).Distinct().Count() - 1;
+                string label = others == 0 ? spans[first].Label : $"{spans[first].Label} +{others}";
                 merged.Add((label, spans[first].Low, spans.Skip(first).Take(count).Max(s => s.High)));
                 first = i;
             }

@@ -282,9 +282,10 @@ internal static class PagefaultsCommand
                 {
                     Profile.AddRegions(pid, ProcessMaps.Read(pid));
                 }
-                catch (BpfException)
+                catch (Exception e) when (e is BpfException or IOException)
                 {
-                    // exited: the mappings seen so far (and those the BPF side reported) stay
+                    // Exited (no /proc/PID), or exiting while read (ESRCH from the read itself): the mappings seen
+                    // so far, and those the BPF side reported, stay.
                 }
             }
         }
