@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using BpfSharp.Btf;
 using BpfSharp.Kernel;
 
 namespace BpfSharp.Features;
@@ -9,27 +9,12 @@ internal static unsafe class ProbeBtf
     /// <summary>The type id of <c>int</c> in the blob.</summary>
     internal const uint IntTypeId = 1;
 
-    /// <summary>The blob: a 24-byte header, one INT type (16 bytes) and the string table "\0int\0".</summary>
+    /// <summary>The blob: a header, one INT type and the string table "\0int\0".</summary>
     internal static byte[] IntTypeBlob()
     {
-        byte[] strings = "\0int\0"u8.ToArray();
-        byte[] blob = new byte[24 + 16 + strings.Length];
-        Span<byte> header = blob;
-        BinaryPrimitives.WriteUInt16LittleEndian(header, 0xeb9f); // magic
-        header[2] = 1;                                              // version
-        header[3] = 0;                                              // flags
-        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], 24);  // hdr_len
-        BinaryPrimitives.WriteUInt32LittleEndian(header[8..], 0);   // type_off
-        BinaryPrimitives.WriteUInt32LittleEndian(header[12..], 16); // type_len
-        BinaryPrimitives.WriteUInt32LittleEndian(header[16..], 16); // str_off
-        BinaryPrimitives.WriteUInt32LittleEndian(header[20..], (uint)strings.Length);
-        Span<byte> type = blob.AsSpan(24);
-        BinaryPrimitives.WriteUInt32LittleEndian(type, 1);                  // name_off: "int"
-        BinaryPrimitives.WriteUInt32LittleEndian(type[4..], 1u << 24);      // info: kind INT
-        BinaryPrimitives.WriteUInt32LittleEndian(type[8..], 4);             // size in bytes
-        BinaryPrimitives.WriteUInt32LittleEndian(type[12..], 1u << 24 | 32); // BTF_INT_SIGNED, offset 0, 32 bits
-        strings.CopyTo(blob.AsSpan(40));
-        return blob;
+        var builder = new BtfBuilder();
+        builder.Add(BtfTypeDefinition.Int("int", 4, BtfIntEncoding.Signed, 32));
+        return builder.Build();
     }
 
     /// <summary>Loads <see cref="IntTypeBlob"/> into the kernel (BPF_BTF_LOAD).</summary>

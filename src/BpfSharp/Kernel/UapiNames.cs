@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Text;
 using BpfSharp.Asm;
 using BpfSharp.Maps;
 using BpfSharp.Programs;
@@ -7,38 +6,13 @@ using BpfSharp.Programs;
 namespace BpfSharp.Kernel;
 
 /// <summary>
-/// The kernel's own lower-case names for UAPI values, as bpftool and libbpf print them:
+/// The kernel's own names for UAPI values, as bpftool and libbpf print them:
 /// <c>ProgramType.SocketFilter</c> is <c>socket_filter</c>, <c>MapType.PerCpuHash</c> is
-/// <c>percpu_hash</c>, <c>HelperFunction.MapLookupElem</c> is <c>bpf_map_lookup_elem</c>.
+/// <c>percpu_hash</c>, <c>HelperFunction.MapLookupElem</c> is <c>bpf_map_lookup_elem</c>. The tables
+/// (UapiNames.g.cs) are generated from linux/bpf.h together with the enums, by eng/generate-uapi.py.
 /// </summary>
-public static class UapiNames
+public static partial class UapiNames
 {
-    // The C# names split some words the UAPI writes as one (PERCPU, RINGBUF, SOCKMAP, ...);
-    // these rejoin them. Kept per enum because the same split is right elsewhere: the helper
-    // bpf_per_cpu_ptr and bpf_sock_hash_update keep their underscores.
-    private static readonly (string Split, string Joined)[] TypeWords =
-    [
-        ("per_cpu", "percpu"), ("dev_map", "devmap"), ("sock_map", "sockmap"), ("cpu_map", "cpumap"),
-        ("xsk_map", "xskmap"), ("sock_hash", "sockhash"), ("sock_array", "sockarray"),
-        ("ring_buf", "ringbuf"), ("seg6_local", "seg6local"),
-    ];
-
-    private static readonly (string Split, string Joined)[] AttachWords =
-    [
-        ("send_msg", "sendmsg"), ("recv_msg", "recvmsg"), ("get_sockopt", "getsockopt"), ("set_sockopt", "setsockopt"),
-        ("get_peer_name", "getpeername"), ("get_sock_name", "getsockname"), ("dev_map", "devmap"), ("cpu_map", "cpumap"),
-    ];
-
-    private static readonly (string Split, string Joined)[] HelperWords =
-    [
-        ("ring_buf", "ringbuf"), ("lookup_per_cpu_elem", "lookup_percpu_elem"), ("set_sockopt", "setsockopt"), ("get_sockopt", "getsockopt"),
-    ];
-
-    private static readonly FrozenDictionary<ProgramType, string> ProgramTypeNames = Build<ProgramType>(TypeWords, "");
-    private static readonly FrozenDictionary<MapType, string> MapTypeNames = Build<MapType>(TypeWords, "");
-    private static readonly FrozenDictionary<AttachType, string> AttachTypeNames = Build<AttachType>(AttachWords, "");
-    private static readonly FrozenDictionary<HelperFunction, string> HelperNames = Build<HelperFunction>(HelperWords, "bpf_");
-
     /// <summary>The program type's UAPI name without prefix (<c>BPF_PROG_TYPE_XDP</c> is <c>xdp</c>).</summary>
     public static string Name(ProgramType type) => ProgramTypeNames.TryGetValue(type, out string? name) ? name : $"prog_type_{(uint)type}";
 
@@ -48,14 +22,26 @@ public static class UapiNames
     /// <summary>The attach type's UAPI name without prefix (<c>BPF_CGROUP_INET4_CONNECT</c> is <c>cgroup_inet4_connect</c>).</summary>
     public static string Name(AttachType type) => AttachTypeNames.TryGetValue(type, out string? name) ? name : $"attach_type_{(uint)type}";
 
+    /// <summary>The link type's UAPI name without prefix (<c>BPF_LINK_TYPE_RAW_TRACEPOINT</c> is <c>raw_tracepoint</c>).</summary>
+    public static string Name(LinkType type) => LinkTypeNames.TryGetValue(type, out string? name) ? name : $"link_type_{(uint)type}";
+
     /// <summary>The helper's C name (<c>BPF_FUNC_map_lookup_elem</c> is <c>bpf_map_lookup_elem</c>).</summary>
     public static string Name(HelperFunction helper) => HelperNames.TryGetValue(helper, out string? name) ? name : $"helper_{(int)helper}";
+
+    /// <summary>The bpf(2) command's UAPI name (<c>BpfCommand.MapCreate</c> is <c>BPF_MAP_CREATE</c>).</summary>
+    public static string Name(BpfCommand command) => CommandNames.TryGetValue(command, out string? name) ? name : $"BPF_CMD_{(int)command}";
 
     /// <summary>The program type with UAPI name <paramref name="name"/> (<c>xdp</c>, <c>socket_filter</c>; case-insensitive), or null.</summary>
     public static ProgramType? ParseProgramType(string name) => Find(ProgramTypeNames, name);
 
     /// <summary>The map type with UAPI name <paramref name="name"/> (<c>hash</c>, <c>ringbuf</c>; case-insensitive), or null.</summary>
     public static MapType? ParseMapType(string name) => Find(MapTypeNames, name);
+
+    /// <summary>The helper with C name <paramref name="name"/> (<c>bpf_ktime_get_ns</c>), or null.</summary>
+    public static HelperFunction? ParseHelper(string name) => ByName.Helpers.TryGetValue(name, out HelperFunction helper) ? helper : null;
+
+    /// <summary>The bpf(2) command with UAPI name <paramref name="name"/> (<c>BPF_PROG_LOAD</c>), or null.</summary>
+    public static BpfCommand? ParseCommand(string name) => ByName.Commands.TryGetValue(name, out BpfCommand command) ? command : null;
 
     private static TEnum? Find<TEnum>(FrozenDictionary<TEnum, string> names, string name) where TEnum : struct, Enum
     {
@@ -69,32 +55,13 @@ public static class UapiNames
         return null;
     }
 
-    private static FrozenDictionary<TEnum, string> Build<TEnum>((string Split, string Joined)[] words, string prefix) where TEnum : struct, Enum
+    /// <summary>Name to value, built on first use: in a nested class so that the generated tables (another file of this partial class, whose static initialisation order is not defined relative to this one) exist first.</summary>
+    private static class ByName
     {
-        var names = new Dictionary<TEnum, string>();
-        foreach (TEnum value in Enum.GetValues<TEnum>())
-        {
-            string name = Snake(value.ToString());
-            foreach ((string split, string joined) in words)
-            {
-                name = name.Replace(split, joined, StringComparison.Ordinal);
-            }
-            names.TryAdd(value, prefix + name);
-        }
-        return names.ToFrozenDictionary();
-    }
+        internal static readonly FrozenDictionary<string, HelperFunction> Helpers =
+            HelperNames.ToFrozenDictionary(pair => pair.Value, pair => pair.Key, StringComparer.Ordinal);
 
-    private static string Snake(string pascal)
-    {
-        var text = new StringBuilder(pascal.Length + 8);
-        for (int i = 0; i < pascal.Length; i++)
-        {
-            if (char.IsUpper(pascal[i]) && i > 0)
-            {
-                text.Append('_');
-            }
-            text.Append(char.ToLowerInvariant(pascal[i]));
-        }
-        return text.ToString();
+        internal static readonly FrozenDictionary<string, BpfCommand> Commands =
+            CommandNames.ToFrozenDictionary(pair => pair.Value, pair => pair.Key, StringComparer.Ordinal);
     }
 }

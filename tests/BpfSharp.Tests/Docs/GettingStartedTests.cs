@@ -1,6 +1,13 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
 using BpfSharp.Asm;
+using BpfSharp.Collections;
+using BpfSharp.Events;
+using BpfSharp.Links;
 using BpfSharp.Maps;
 using BpfSharp.Programs;
+using BpfSharp.Specs;
 
 namespace BpfSharp.Tests.Docs;
 
@@ -43,5 +50,46 @@ public class GettingStartedTests
 
         Assert.Equal(2u, result.ReturnValue);
         Assert.Equal(1000UL, counter[0]);
+    }
+
+    // --- from docs/getting-started.md (C backend) ---
+    [StructLayout(LayoutKind.Sequential)]
+    private struct OpenEvent
+    {
+        public uint Pid;
+        public int Flags;
+        public FileName Filename;
+    }
+
+    [InlineArray(64)]
+    private struct FileName
+    {
+        private byte _first;
+    }
+    // --- end of example ---
+
+    [KernelFact]
+    public void TraceOpenatWithACompiledObjectAndARingBuffer()
+    {
+        string objectPath = TestPrograms.Path("getting_started");
+        var seen = new List<string>();
+        // --- from docs/getting-started.md (C backend) ---
+        CollectionSpec spec = CollectionSpec.Load(objectPath);
+        spec.Variable("target_pid").Set((uint)Environment.ProcessId); // only this process
+        using Collection collection = Collection.Load(spec);
+        using LinkSet links = collection.AttachAll();                 // tracepoint/syscalls/sys_enter_openat
+        using var events = new RingBuffer(collection.Map("events"));
+
+        File.ReadAllText("/etc/hostname");
+        events.Poll((in OpenEvent e) =>
+        {
+            ReadOnlySpan<byte> name = e.Filename;
+            string path = Encoding.UTF8.GetString(name[..name.IndexOf((byte)0)]);
+            Console.WriteLine($"pid {e.Pid} opened {path} (flags 0x{e.Flags:x})");
+            seen.Add(path);
+        }, timeoutMilliseconds: 1000);
+        // --- end of example ---
+
+        Assert.Contains("/etc/hostname", seen);
     }
 }

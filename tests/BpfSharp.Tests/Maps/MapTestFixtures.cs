@@ -1,15 +1,13 @@
-using System.Buffers.Binary;
-using System.Text;
 using BpfSharp.Asm;
+using BpfSharp.Btf;
 using BpfSharp.Kernel;
 using BpfSharp.Programs;
 
 namespace BpfSharp.Tests.Maps;
 
 /// <summary>
-/// A tiny hand-built BTF object for map tests: <c>int</c>, <c>struct bpf_spin_lock</c> and
-/// <c>struct locked_value { struct bpf_spin_lock lock; int data; }</c>. Test-only; the library's
-/// BTF writer lives elsewhere.
+/// A tiny BTF object for map tests, made with the library's BtfBuilder: <c>int</c>, <c>struct bpf_spin_lock</c>
+/// and <c>struct locked_value { struct bpf_spin_lock lock; int data; }</c>.
 /// </summary>
 internal sealed class TestBtf : IDisposable
 {
@@ -17,73 +15,30 @@ internal sealed class TestBtf : IDisposable
     internal const uint SpinLockTypeId = 2;
     internal const uint LockedValueTypeId = 3;
 
-    private TestBtf(FileDescriptor fd) => Fd = fd;
+    private readonly BtfObject _object;
 
-    internal FileDescriptor Fd { get; }
+    private TestBtf(BtfObject btf) => _object = btf;
+
+    internal FileDescriptor Fd => _object.Fd;
 
     internal static byte[] Build()
     {
-        var strings = new MemoryStream();
-        strings.WriteByte(0);
-        uint Str(string text)
+        var builder = new BtfBuilder();
+        int integer = builder.Add(BtfTypeDefinition.Int("int", 4, BtfIntEncoding.Signed, 32));
+        // The kernel recognises struct bpf_spin_lock by name and size.
+        int spinLock = builder.Add(BtfTypeDefinition.Struct("bpf_spin_lock", 4, [new BtfMemberDefinition("val", integer, 0)]));
+        int lockedValue = builder.Add(BtfTypeDefinition.Struct("locked_value", 8,
+            [new BtfMemberDefinition("lock", spinLock, 0), new BtfMemberDefinition("data", integer, 32)]));
+        if ((integer, spinLock, lockedValue) != ((int)IntTypeId, (int)SpinLockTypeId, (int)LockedValueTypeId))
         {
-            uint offset = (uint)strings.Length;
-            strings.Write(Encoding.ASCII.GetBytes(text));
-            strings.WriteByte(0);
-            return offset;
+            throw new InvalidOperationException("the builder numbered the test types differently than the constants say");
         }
-
-        var types = new List<uint>();
-        const uint KindInt = 1, KindStruct = 4;
-        uint Info(uint kind, uint vlen) => kind << 24 | vlen;
-        // [1] int: signed, 32 bits
-        types.AddRange([Str("int"), Info(KindInt, 0), 4, 1u << 24 | 32]);
-        // [2] struct bpf_spin_lock { int val; } (size 4): the kernel recognises it by name and size
-        types.AddRange([Str("bpf_spin_lock"), Info(KindStruct, 1), 4, Str("val"), IntTypeId, 0]);
-        // [3] struct locked_value { struct bpf_spin_lock lock; int data; } (size 8)
-        types.AddRange([Str("locked_value"), Info(KindStruct, 2), 8,
-            Str("lock"), SpinLockTypeId, 0,
-            Str("data"), IntTypeId, 32]);
-
-        byte[] stringBytes = strings.ToArray();
-        int typeLength = types.Count * 4;
-        byte[] blob = new byte[24 + typeLength + stringBytes.Length];
-        Span<byte> span = blob;
-        BinaryPrimitives.WriteUInt16LittleEndian(span, 0xeB9F);
-        span[2] = 1; // version
-        span[3] = 0; // flags
-        BinaryPrimitives.WriteUInt32LittleEndian(span[4..], 24); // hdr_len
-        BinaryPrimitives.WriteUInt32LittleEndian(span[8..], 0); // type_off
-        BinaryPrimitives.WriteUInt32LittleEndian(span[12..], (uint)typeLength);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[16..], (uint)typeLength); // str_off
-        BinaryPrimitives.WriteUInt32LittleEndian(span[20..], (uint)stringBytes.Length);
-        for (int i = 0; i < types.Count; i++)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(span[(24 + i * 4)..], types[i]);
-        }
-        stringBytes.CopyTo(span[(24 + typeLength)..]);
-        return blob;
+        return builder.Build();
     }
 
-    internal static unsafe TestBtf Load()
-    {
-        byte[] blob = Build();
-        byte[] log = new byte[64 * 1024];
-        fixed (byte* b = blob)
-        fixed (byte* l = log)
-        {
-            var attr = new BtfLoadAttr { Btf = (ulong)b, BtfSize = (uint)blob.Length, LogBuf = (ulong)l, LogSize = (uint)log.Length, LogLevel = 1 };
-            int fd = Bpf.TryCall(BpfCommand.BtfLoad, ref attr, out Errno errno);
-            if (fd < 0)
-            {
-                string text = Encoding.ASCII.GetString(log, 0, Math.Max(0, Array.IndexOf(log, (byte)0)));
-                throw new InvalidOperationException($"BTF_LOAD failed with {errno}: {text}");
-            }
-            return new TestBtf(new FileDescriptor(fd, "test BTF"));
-        }
-    }
+    internal static TestBtf Load() => new(BtfObject.Load(Build()));
 
-    public void Dispose() => Fd.Dispose();
+    public void Dispose() => _object.Dispose();
 }
 
 /// <summary>Small programs the map tests need, written with the assembler and loaded through <see cref="Program"/>.</summary>
