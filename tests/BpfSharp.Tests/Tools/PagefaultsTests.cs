@@ -105,6 +105,24 @@ public class PagefaultsLogicTests
     }
 
     [Fact]
+    public void TheMostRecentlySeenMappingOwnsEachAddress()
+    {
+        var profile = new FaultProfile(0, keepHeat: false);
+        profile.AddRegion(5, 0x1000000, 0x2000000, 1, "big");
+        profile.AddRegion(5, 0x1400000, 0x1500000, 2, "inner");
+        profile.AddRegion(5, 0x1480000, 0x1600000, 3, "straddling");
+        Assert.Equal("big", profile.RegionPath(5, 0x1000000));
+        Assert.Equal("inner", profile.RegionPath(5, 0x1400000));
+        Assert.Equal("straddling", profile.RegionPath(5, 0x1480000));
+        Assert.Equal("straddling", profile.RegionPath(5, 0x15ff000));
+        Assert.Equal("big", profile.RegionPath(5, 0x1600000));
+        Assert.Null(profile.RegionPath(5, 0x2000000));
+        profile.AddRegion(5, 0x1000000, 0x2000000, 1, "big"); // seen again (a fresh /proc read): it covers everything
+        Assert.Equal("big", profile.RegionPath(5, 0x1400000));
+        Assert.Equal("big", profile.RegionPath(5, 0x1480000));
+    }
+
+    [Fact]
     public void ReportsSnapshotsOfAGrowingMappingAsOneRegion()
     {
         var profile = new FaultProfile(0, keepHeat: false);

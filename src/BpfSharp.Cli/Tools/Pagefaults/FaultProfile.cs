@@ -356,44 +356,49 @@ internal sealed class FaultProfile
         return null;
     }
 
-    /// <summary>The address ranges of the known mappings with overlaps resolved in favour of the most recently seen.</summary>
+    /// <summary>
+    /// The address ranges of the known mappings with overlaps resolved in favour of the most recently seen: a sweep
+    /// over the region boundaries with the regions open at each point ordered by when they were seen, O(n log n).
+    /// </summary>
     private static (ulong Start, ulong End, KnownRegion Region)[] Flatten(List<KnownRegion> regions)
     {
-        var bounds = new SortedSet<ulong>();
+        var boundaries = new List<(ulong At, bool Opens, KnownRegion Region)>(regions.Count * 2);
         foreach (KnownRegion region in regions)
         {
-            bounds.Add(region.Start);
-            bounds.Add(region.End);
+            boundaries.Add((region.Start, true, region));
+            boundaries.Add((region.End, false, region));
         }
+        boundaries.Sort(static (a, b) => a.At.CompareTo(b.At));
+        var open = new SortedSet<KnownRegion>(Comparer<KnownRegion>.Create(static (a, b) => a.Seen.CompareTo(b.Seen)));
         var segments = new List<(ulong Start, ulong End, KnownRegion Region)>();
-        ulong previous = 0;
-        bool first = true;
-        foreach (ulong bound in bounds)
+        for (int i = 0; i < boundaries.Count;)
         {
-            if (!first)
+            ulong at = boundaries[i].At;
+            for (; i < boundaries.Count && boundaries[i].At == at; i++)
             {
-                KnownRegion? best = null;
-                foreach (KnownRegion region in regions)
+                if (boundaries[i].Opens)
                 {
-                    if (region.Start <= previous && region.End >= bound && (best is null || region.Seen > best.Seen))
-                    {
-                        best = region;
-                    }
+                    open.Add(boundaries[i].Region);
                 }
-                if (best is not null)
+                else
                 {
-                    if (segments.Count > 0 && segments[^1].End == previous && ReferenceEquals(segments[^1].Region, best))
-                    {
-                        segments[^1] = (segments[^1].Start, bound, best);
-                    }
-                    else
-                    {
-                        segments.Add((previous, bound, best));
-                    }
+                    open.Remove(boundaries[i].Region);
                 }
             }
-            previous = bound;
-            first = false;
+            if (open.Count == 0 || i == boundaries.Count)
+            {
+                continue;
+            }
+            KnownRegion newest = open.Max!;
+            ulong next = boundaries[i].At;
+            if (segments.Count > 0 && segments[^1].End == at && ReferenceEquals(segments[^1].Region, newest))
+            {
+                segments[^1] = (segments[^1].Start, next, newest);
+            }
+            else
+            {
+                segments.Add((at, next, newest));
+            }
         }
         return segments.ToArray();
     }

@@ -104,7 +104,7 @@ internal static class PagefaultsCommand
         var session = new Session(new FaultProfile(MonotonicNowNs(), options.Heatmap is not null, Environment.SystemPageSize), target);
         if (started is null)
         {
-            session.RefreshMaps(force: true);
+            session.RefreshMaps();
         }
 
         using var until = new RunUntil(options.Duration);
@@ -133,7 +133,7 @@ internal static class PagefaultsCommand
             if (Environment.TickCount64 >= nextTick)
             {
                 nextTick = Environment.TickCount64 + 1000;
-                session.RefreshMaps(force: true);
+                session.RefreshMaps();
                 if (live)
                 {
                     DrawLiveView(session, options.Top);
@@ -264,16 +264,12 @@ internal static class PagefaultsCommand
         {
             if (MapsDirty && (_lastRead is not long last || Environment.TickCount64 - last >= RefreshIntervalMs))
             {
-                RefreshMaps(force: true);
+                RefreshMaps();
             }
         }
 
-        internal void RefreshMaps(bool force)
+        internal void RefreshMaps()
         {
-            if (!force)
-            {
-                return;
-            }
             MapsDirty = false;
             _lastRead = Environment.TickCount64;
             foreach (int pid in _processes)
