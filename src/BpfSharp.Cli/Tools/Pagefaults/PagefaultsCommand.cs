@@ -32,7 +32,8 @@ internal static class PagefaultsCommand
         var heatmapSize = new Option<string>("--heatmap-size") { Description = "The heatmap's size in pixels, WIDTHxHEIGHT", DefaultValueFactory = _ => $"{HeatmapImage.DefaultWidth}x{HeatmapImage.DefaultHeight}" };
         var bufferMb = new Option<int>("--buffer-mb") { Description = "Ring buffer size in MiB (a power of two): room for faults while the tool catches up", DefaultValueFactory = _ => 16 };
         var noForks = new Option<bool>("--no-follow-forks") { Description = "Do not trace processes the traced ones fork" };
-        var json = ToolHost.JsonOption("the summary, at exit,");
+        var json = ToolHost.JsonOption("the summary");
+        json.Description = "At exit, print the summary as one JSON object instead of the table (no live view)";
         var duration = ToolHost.DurationOption();
         var command = new Argument<string[]>("command") { Description = "A command to start and trace until it exits (after --)", Arity = ArgumentArity.ZeroOrMore };
         var root = new Command(Tool, "Page faults of a process or command: per mapping and page, over time, with an optional heatmap")
