@@ -346,6 +346,32 @@ public class PagefaultsToolTests
     }
 
     [KernelFact]
+    public void FollowsForkedChildrenUnlessToldNotTo()
+    {
+        // The shell forks the workload (it is not the shell's last command, so the shell cannot exec it).
+        string script = $"'{Workload}' 500; true";
+        (int exitCode, string output, string error) = RunToCompletion("pagefaults", "--json", "--", "/bin/sh", "-c", script);
+        Assert.True(exitCode == 0, error);
+        (ulong anonStart, _) = Truth(error, "anon");
+        using (JsonDocument json = JsonDocument.Parse(output))
+        {
+            JsonElement[] regions = json.RootElement.GetProperty("regions").EnumerateArray().ToArray();
+            JsonElement anon = Assert.Single(regions, r => r.GetProperty("start").GetString() == $"0x{anonStart:x}");
+            Assert.True(anon.GetProperty("writes").GetInt64() >= 500, output);
+            Assert.Equal(2, regions.Select(r => r.GetProperty("pid").GetInt32()).Distinct().Count()); // the shell and its child
+        }
+
+        (exitCode, output, error) = RunToCompletion("pagefaults", "--json", "--no-follow-forks", "--", "/bin/sh", "-c", script);
+        Assert.True(exitCode == 0, error);
+        using (JsonDocument json = JsonDocument.Parse(output))
+        {
+            JsonElement[] regions = json.RootElement.GetProperty("regions").EnumerateArray().ToArray();
+            Assert.Single(regions.Select(r => r.GetProperty("pid").GetInt32()).Distinct()); // the shell only
+            Assert.DoesNotContain(regions, r => r.GetProperty("writes").GetInt64() >= 500);
+        }
+    }
+
+    [KernelFact]
     public void ReturnsTheCommandsExitStatus()
     {
         (int exitCode, string output, string error) = RunToCompletion("pagefaults", "--json", "--", "/bin/sh", "-c", "exit 3");
