@@ -261,6 +261,26 @@ public class PagefaultsLogicTests
     }
 
     [Fact]
+    public void HeatmapOfNoFaultsIsStillAnImage()
+    {
+        var profile = new FaultProfile(0, keepHeat: true);
+        HeatmapLayout layout = HeatmapLayout.Build(profile, maxRows: 100, maxColumns: 100);
+        Assert.Empty(layout.Bands);
+        Assert.Equal(0u, layout.MaxCount);
+        string path = Path.Combine(Path.GetTempPath(), $"pagefaults-{Environment.ProcessId}-{Guid.NewGuid():N}.png");
+        try
+        {
+            HeatmapImage.Write(path, layout, 400, 200, "nothing");
+            using SKBitmap bitmap = SKBitmap.Decode(path);
+            Assert.Equal((400, 200), (bitmap.Width, bitmap.Height));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void HeatmapImageHasTheAskedSizeAndIsNotBlank()
     {
         FaultProfile profile = ProfileWithMaps(heat: true);
