@@ -15,7 +15,7 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 # Debian packages: clang/llvm 14 compile and disassemble BPF C, libbpf-dev provides bpf_helpers.h,
-# systemtap-sdt-dev and gcc build the USDT test executable; bpftool and libbpf are the references the tests and benchmarks compare with.
+# systemtap-sdt-dev and gcc build the USDT test executable, fonts-dejavu-core labels heatmaps; bpftool and libbpf are the references the tests and benchmarks compare with.
 need=()
 command -v clang-14 >/dev/null 2>&1 || need+=(clang-14)
 command -v llvm-objdump-14 >/dev/null 2>&1 || need+=(llvm-14)
@@ -25,6 +25,8 @@ command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || need+=(bpftool
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -f /usr/include/x86_64-linux-gnu/sys/sdt.h ] || [ -f /usr/include/aarch64-linux-gnu/sys/sdt.h ] || [ -f /usr/include/sys/sdt.h ] || need+=(systemtap-sdt-dev)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
+# pagefaults --heatmap draws its labels with a TrueType font (SkiaSharp's NoDependencies build has no fontconfig).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -16,5 +16,6 @@ internal static class CommandCatalog
         yield return Tools.Syscount.SyscountCommand.Create();
         yield return Tools.Writesnoop.WritesnoopCommand.Create();
         yield return Tools.Run.RunCommand.Create();
+        yield return Tools.Pagefaults.PagefaultsCommand.Create();
     }
 }

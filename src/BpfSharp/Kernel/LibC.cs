@@ -76,6 +76,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "geteuid")]
     internal static partial uint GetEuid();
 
+    [LibraryImport(Library, EntryPoint = "kill", SetLastError = true)]
+    internal static partial int Kill(int pid, int signal);
+
     [LibraryImport(Library, EntryPoint = "setsockopt", SetLastError = true)]
     internal static partial int SetSockOpt(int socket, int level, int option, void* value, uint length);
 
