@@ -51,7 +51,13 @@ internal sealed partial class ToolProcess : IDisposable
         tool._process.Start();
         tool._process.BeginOutputReadLine();
         tool._process.BeginErrorReadLine();
-        if (!tool._ready.Task.Wait(TimeSpan.FromSeconds(60)) || tool._process.HasExited)
+        bool signalled = tool._ready.Task.Wait(TimeSpan.FromSeconds(60));
+        if (signalled && tool._process.HasExited)
+        {
+            // A tool that finishes quickly may exit before its "Tracing" line is handled: drain the readers and look.
+            tool._process.WaitForExit();
+        }
+        if (!signalled || (tool._process.HasExited && !tool.Error.Split('\n').Any(line => line.StartsWith("Tracing", StringComparison.Ordinal))))
         {
             string error = tool.Error;
             tool.Dispose();
