@@ -265,6 +265,22 @@ internal static class ObjInfoCommand
         {
             writer.WriteNull("inner_map");
         }
+        if (map.StructOps is { } ops)
+        {
+            writer.WriteStartObject("struct_ops");
+            writer.WriteString("type", ops.KernelTypeName);
+            writer.WriteStartObject("programs");
+            foreach ((string member, string program) in ops.Programs.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                writer.WriteString(member, program);
+            }
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("struct_ops");
+        }
         writer.WriteStartArray("initial_values");
         foreach (MapSlot slot in map.Contents)
         {
@@ -332,6 +348,11 @@ internal static class ObjInfoCommand
         if (map.Contents.Count > 0)
         {
             parts.Add("initial " + string.Join(", ", map.Contents.Select(c => $"[{c.Index}]={c.Target}")));
+        }
+        if (map.StructOps is { } ops)
+        {
+            parts.Add($"struct_ops {ops.KernelTypeName}: "
+                + string.Join(", ", ops.Programs.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")));
         }
         return parts.Count == 0 ? "-" : string.Join("; ", parts);
     }

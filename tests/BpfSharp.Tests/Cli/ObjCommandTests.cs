@@ -86,6 +86,21 @@ public sealed partial class ObjCommandTests
         Assert.Equal(("tracepoint/syscalls/sys_enter_getpid", "field_exists", "STRUCT 'task_struct___other'"),
             (exists.GetProperty("section").GetString(), exists.GetProperty("kind").GetString(), exists.GetProperty("type").GetString()));
         Assert.Equal(34, exists.GetProperty("instruction").GetInt32());
+
+        using JsonDocument structOps = InfoJson("struct_ops_tcp");
+        JsonElement ops = Map(structOps.RootElement, "bpfsharp_reno").GetProperty("struct_ops");
+        Assert.Equal("tcp_congestion_ops", ops.GetProperty("type").GetString());
+        Assert.Equal("bpfsharp_cong_avoid", ops.GetProperty("programs").GetProperty("cong_avoid").GetString());
+        Assert.Equal(5, ops.GetProperty("programs").EnumerateObject().Count());
+        Assert.Equal(JsonValueKind.Null, Map(subprograms.RootElement, "per_pid").GetProperty("struct_ops").ValueKind);
+    }
+
+    [Fact]
+    public void InfoShowsWhichProgramFillsEachStructOpsMember()
+    {
+        (int exitCode, string output, string error) = ExternalTool.Execute(Tool, "obj", "info", TestPrograms.Path("struct_ops_tcp"));
+        Assert.True(exitCode == 0, error);
+        Assert.Matches(@"bpfsharp_reno\s+\.struct_ops\s+StructOps\s.*struct_ops tcp_congestion_ops: cong_avoid=bpfsharp_cong_avoid, init=bpfsharp_init, release=bpfsharp_release, ssthresh=bpfsharp_ssthresh, undo_cwnd=bpfsharp_undo_cwnd", output);
     }
 
     [Fact]
