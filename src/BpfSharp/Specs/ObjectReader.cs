@@ -662,7 +662,10 @@ internal sealed class ObjectReader
                 throw Error($"code section {section.Name} has no function symbols; programs are functions marked SEC(\"...\")");
             }
             bool isText = section.Name == ".text";
-            SectionDefinition? definition = isText ? null : ProgramSections.TryResolve(section.Name);
+            // libbpf 1.x: SEC("?tp/...") is the section without the '?', with autoload off until the user turns it on.
+            bool optional = section.Name.StartsWith('?');
+            string programSection = optional ? section.Name[1..] : section.Name;
+            SectionDefinition? definition = isText ? null : ProgramSections.TryResolve(programSection);
             var functions = new List<ObjectFunction>();
             int totalSlots = (int)(section.Size / InstructionEncoding.SlotSize);
             for (int i = 0; i < starts.Count; i++)
@@ -700,9 +703,10 @@ internal sealed class ObjectReader
                 {
                     if (definition is null)
                     {
-                        throw Error($"program '{symbol.Name}': {ProgramSectionsMessage(section.Name)}");
+                        throw Error($"program '{symbol.Name}': {ProgramSectionsMessage(programSection)}");
                     }
-                    function.Program = NewProgram(symbol.Name, section.Name, definition, function.Code);
+                    function.Program = NewProgram(symbol.Name, programSection, definition, function.Code);
+                    function.Program.Autoload = !optional;
                     function.Code = [];
                     _spec.ProgramsByName.Add(symbol.Name, function.Program);
                 }

@@ -214,7 +214,8 @@ public sealed partial class ObjCommandTests
 
     /// <summary>
     /// bpfsharp obj load and Debian's bpftool prog loadall agree, object by object, on whether the object
-    /// loads and which programs get pinned; the legacy-maps object is the one bpftool refuses and we load.
+    /// loads and which programs get pinned; the legacy-maps object is the one bpftool refuses and we load, and
+    /// attach_all's optional program is one Debian's bpftool trips over.
     /// </summary>
     [Fact]
     [Trait("Category", "Kernel")]
@@ -257,6 +258,15 @@ public sealed partial class ObjCommandTests
                     Assert.NotEqual(0, bpftoolExit);
                     Assert.True(ourExit == 0, ourError);
                     Assert.Equal(["count_legacy"], ourPins);
+                    continue;
+                }
+                if (name == "attach_all.bpf.o")
+                {
+                    // Its SEC("?...") program is not loaded by either; bpftool 7.1 (libbpf 1.1) then fails trying to pin
+                    // it ("can't pin program that wasn't loaded"), a newer one pins the rest, as we do.
+                    Assert.True(ourExit == 0, ourError);
+                    Assert.Equal(["on_getppid", "on_sys_enter", "pass_all"], ourPins);
+                    Assert.True(bpftoolExit != 0 || bpftoolPins.SequenceEqual(ourPins), $"bpftool pinned [{string.Join(", ", bpftoolPins)}]");
                     continue;
                 }
                 if ((bpftoolExit == 0) != (ourExit == 0) || (ourExit == 0 && !bpftoolPins.SequenceEqual(ourPins)))

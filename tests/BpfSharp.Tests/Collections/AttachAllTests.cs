@@ -1,6 +1,7 @@
 using BpfSharp.Collections;
 using BpfSharp.Kernel;
 using BpfSharp.Links;
+using BpfSharp.Programs;
 using BpfSharp.Specs;
 using BpfSharp.Tests.Links;
 
@@ -52,5 +53,27 @@ public sealed class AttachAllTests
         LinkTestSupport.GetParentPid();
         Assert.True(collection.Variable("tracepoint_hits").Get<ulong>() >= 1);
         Assert.Equal(0UL, collection.Variable("raw_hits").Get<ulong>());
+    }
+
+    [KernelFact]
+    public void QuestionMarkSectionsLoadOnlyWhenTurnedOn()
+    {
+        CollectionSpec spec = CollectionSpec.Load(TestPrograms.Path("attach_all"));
+        ProgramSpec optional = spec.Program("optional_getppid");
+        Assert.False(optional.Autoload);
+        Assert.Equal("tracepoint/syscalls/sys_enter_getppid", optional.SectionName);
+        Assert.Equal(ProgramType.Tracepoint, optional.Type);
+        spec.Variable("target_tgid").Set((uint)LibC.GetPid());
+        using (Collection collection = Collection.Load(spec))
+        {
+            Assert.DoesNotContain("optional_getppid", collection.Programs.Keys);
+        }
+
+        optional.Autoload = true;
+        using Collection withOptional = Collection.Load(spec);
+        using LinkSet links = withOptional.AttachAll();
+        Assert.Single(links.Of("optional_getppid"));
+        LinkTestSupport.GetParentPid();
+        Assert.True(withOptional.Variable("optional_hits").Get<ulong>() >= 1);
     }
 }
