@@ -204,7 +204,7 @@ public sealed class Collection : IDisposable
         var strings = spec.Btf is null ? new Dictionary<string, uint>() : StringOffsets(spec.Btf);
         foreach (ProgramSpec program in spec.Programs.Values)
         {
-            if (program.Autoload)
+            if (program.Autoload && !OnlyForMapsNotCreated(spec, program))
             {
                 _programs.Add(program.Name, LoadProgram(spec, program, linker, resolver, strings, options, structOpsTargets));
                 if (program.SectionName is { Length: > 0 } section)
@@ -216,6 +216,31 @@ public sealed class Collection : IDisposable
         BuildStructOpsValues();
         FillProgramArrays(spec);
         MapVariables(spec);
+    }
+
+    /// <summary>
+    /// A struct_ops program whose every user is a struct_ops map left uncreated (<c>?.struct_ops</c>): as libbpf 1.3+
+    /// does, it is not loaded, since it would have no ops member to load against.
+    /// </summary>
+    private static bool OnlyForMapsNotCreated(CollectionSpec spec, ProgramSpec program)
+    {
+        if (program.Type != ProgramType.StructOps)
+        {
+            return false;
+        }
+        bool usedByUncreated = false;
+        foreach (MapSpec map in spec.Maps.Values)
+        {
+            if (map.StructOps is { } ops && ops.Programs.ContainsValue(program.Name))
+            {
+                if (map.Autocreate)
+                {
+                    return false;
+                }
+                usedByUncreated = true;
+            }
+        }
+        return usedByUncreated;
     }
 
     private void LoadBtf(CollectionSpec spec)
@@ -244,6 +269,10 @@ public sealed class Collection : IDisposable
     {
         foreach ((string name, MapSpec mapSpec) in spec.Maps)
         {
+            if (!mapSpec.Autocreate)
+            {
+                continue;
+            }
             MapSpec create = WithBtf(mapSpec);
             if (create.Type == MapType.PerfEventArray && create.MaxEntries == 0)
             {
@@ -301,7 +330,7 @@ public sealed class Collection : IDisposable
         }
         foreach ((string name, MapSpec mapSpec) in spec.Maps)
         {
-            if (!BpfSharp.Maps.Map.IsMapOfMapsType(mapSpec.Type) || _borrowedMaps.Contains(_maps[name]))
+            if (!BpfSharp.Maps.Map.IsMapOfMapsType(mapSpec.Type) || !mapSpec.Autocreate || _borrowedMaps.Contains(_maps[name]))
             {
                 continue;
             }
@@ -509,7 +538,9 @@ public sealed class Collection : IDisposable
         {
             if (!_maps.TryGetValue(reference, out Map? map))
             {
-                throw new BpfException($"program '{program.Name}' refers to map '{reference}', which collection '{Name}' does not have");
+                throw spec.Maps.TryGetValue(reference, out MapSpec? skipped) && !skipped.Autocreate
+                    ? new BpfException($"program '{program.Name}' uses map '{reference}', whose Autocreate is off: turn the map's Autocreate on, or the program's Autoload off")
+                    : new BpfException($"program '{program.Name}' refers to map '{reference}', which collection '{Name}' does not have");
             }
             return instruction with { Constant = (instruction.Constant & ~0xffff_ffffL) | (uint)map.Fd.Value };
         }
@@ -566,7 +597,7 @@ public sealed class Collection : IDisposable
     {
         foreach ((string name, MapSpec mapSpec) in spec.Maps)
         {
-            if (mapSpec.Type != MapType.ProgArray || _borrowedMaps.Contains(_maps[name]))
+            if (mapSpec.Type != MapType.ProgArray || !mapSpec.Autocreate || _borrowedMaps.Contains(_maps[name]))
             {
                 continue;
             }
@@ -586,9 +617,12 @@ public sealed class Collection : IDisposable
         foreach (VariableSpec variable in spec.Variables.Values)
         {
             string mapName = variable.Map.Name;
+            if (!_maps.TryGetValue(mapName, out Map? map))
+            {
+                continue; // its section's map was not created (autocreate off)
+            }
             if (!memories.TryGetValue(mapName, out MapMemory? memory))
             {
-                Map map = _maps[mapName];
                 memory = null;
                 if (map.Flags.HasFlag(MapFlags.Mmapable) && map.Type == MapType.Array)
                 {

@@ -82,6 +82,14 @@ public sealed class MapSpec
     /// </summary>
     public List<MapSlot> Contents { get; set; } = [];
 
+    /// <summary>
+    /// Whether a collection creates the map (default true; libbpf's <c>bpf_map__set_autocreate</c>). Maps of
+    /// <c>SEC("?.struct_ops")</c> and <c>SEC("?.struct_ops.link")</c> start with it off. A map that is not created
+    /// has no kernel object: programs that use it must not be loaded, and struct_ops programs used only by such
+    /// maps are left out.
+    /// </summary>
+    public bool Autocreate { get; set; } = true;
+
     /// <summary>The ELF section the map was read from (<c>.maps</c>, <c>maps</c>, <c>.data</c>, <c>.struct_ops</c>, ...), or <see langword="null"/> for maps built in code.</summary>
     public string? SectionName { get; set; }
 

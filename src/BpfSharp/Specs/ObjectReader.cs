@@ -1048,7 +1048,8 @@ internal sealed class ObjectReader
     /// </summary>
     private void ReadStructOps()
     {
-        foreach (string sectionName in new[] { StructOpsSection, StructOpsLinkSection })
+        // libbpf 1.x: a '?' in front makes the maps optional (not created unless the user turns autocreate on).
+        foreach (string sectionName in new[] { StructOpsSection, StructOpsLinkSection, "?" + StructOpsSection, "?" + StructOpsLinkSection })
         {
             if (!_elf.TryGetSection(sectionName, out ElfSection section))
             {
@@ -1089,8 +1090,9 @@ internal sealed class ObjectReader
                     KeySize = 4,
                     ValueSize = type.Size,
                     MaxEntries = 1,
-                    Flags = sectionName == StructOpsLinkSection ? MapFlags.Link : MapFlags.None,
-                    SectionName = sectionName,
+                    Flags = sectionName.EndsWith(StructOpsLinkSection, StringComparison.Ordinal) ? MapFlags.Link : MapFlags.None,
+                    SectionName = sectionName.TrimStart('?'),
+                    Autocreate = !sectionName.StartsWith('?'),
                     StructOps = new StructOpsSpec(type, data.Slice((int)offset, (int)type.Size).ToArray()),
                 };
                 AddMap(map);

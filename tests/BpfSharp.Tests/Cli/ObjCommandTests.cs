@@ -260,6 +260,15 @@ public sealed partial class ObjCommandTests
                     Assert.Equal(["count_legacy"], ourPins);
                     continue;
                 }
+                if (name == "struct_ops_optional.bpf.o")
+                {
+                    // Debian's libbpf 1.1 predates SEC("?.struct_ops.link") and fails to load the object; newer libbpf, like
+                    // us, leaves the optional map and its only program out and loads the rest.
+                    Assert.True(ourExit == 0, ourError);
+                    Assert.Equal(["shared_cong_avoid", "shared_ssthresh", "shared_undo_cwnd"], ourPins);
+                    Assert.True(bpftoolExit != 0 || bpftoolPins.SequenceEqual(ourPins), $"bpftool pinned [{string.Join(", ", bpftoolPins)}]");
+                    continue;
+                }
                 if (name == "attach_all.bpf.o")
                 {
                     // Its SEC("?...") program is not loaded by either; bpftool 7.1 (libbpf 1.1) then fails trying to pin

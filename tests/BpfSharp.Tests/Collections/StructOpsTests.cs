@@ -208,4 +208,28 @@ public sealed class StructOpsTests
         int end = bytes.IndexOf((byte)0);
         return Encoding.ASCII.GetString(end < 0 ? bytes : bytes[..end]);
     }
+
+    [KernelFact]
+    public void OptionalStructOpsMapsAndTheirOnlyProgramsStayOutUntilTurnedOn()
+    {
+        CollectionSpec spec = CollectionSpec.Load(TestPrograms.Path("struct_ops_optional"));
+        Assert.True(spec.Map("always_reno").Autocreate);
+        Assert.False(spec.Map("optional_reno").Autocreate);
+        Assert.Equal(".struct_ops.link", spec.Map("optional_reno").SectionName);
+        Assert.True(spec.Map("optional_reno").Flags.HasFlag(MapFlags.Link));
+
+        using (Collection collection = Collection.Load(spec))
+        {
+            Assert.DoesNotContain("optional_reno", collection.Maps.Keys);
+            Assert.Equal(["always_reno"], collection.StructOpsMaps);
+            // Its only user is not created, so optional_init is not loaded; the shared programs are.
+            Assert.DoesNotContain("optional_init", collection.Programs.Keys);
+            Assert.Contains("shared_cong_avoid", collection.Programs.Keys);
+        }
+
+        spec.Map("optional_reno").Autocreate = true;
+        using Collection both = Collection.Load(spec);
+        Assert.Equal(["always_reno", "optional_reno"], both.StructOpsMaps.Order(StringComparer.Ordinal));
+        Assert.Contains("optional_init", both.Programs.Keys);
+    }
 }
