@@ -75,6 +75,13 @@ internal static class ToolHost
         }
     }
 
+    /// <summary>
+    /// Standard output behind a 64 KiB buffer that the tool flushes once per batch of records: a flush per line makes
+    /// a busy tool spend its time in write(2) and fall behind its ring buffer.
+    /// </summary>
+    internal static StreamWriter BufferedStandardOutput() =>
+        new(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
+
     /// <summary>Tells the user (on standard error, so data on standard output stays clean) that tracing has started.</summary>
     /// <param name="what">What is traced: <c>exec() calls</c>.</param>
     /// <param name="duration">The --duration value, if any.</param>

@@ -25,7 +25,9 @@ public static class Privileges
     public static bool IsRoot => LibC.GetEuid() == 0;
 
     /// <summary>True when <paramref name="capability"/> is in the process's effective set (<c>CapEff</c> of /proc/self/status).</summary>
-    public static bool Has(Capability capability) => (EffectiveCapabilities() >> (int)capability & 1) != 0;
+    public static bool Has(Capability capability) => Holds(EffectiveCapabilities(), capability);
+
+    private static bool Holds(ulong set, Capability capability) => (set >> (int)capability & 1) != 0;
 
     /// <summary>
     /// Null when the process may load tracing programs and open perf events (root, CAP_SYS_ADMIN, or CAP_BPF with
@@ -33,11 +35,16 @@ public static class Privileges
     /// </summary>
     public static string? WhyCannotTrace()
     {
-        if (IsRoot || Has(Capability.SysAdmin) || (Has(Capability.Bpf) && Has(Capability.Perfmon)))
+        if (IsRoot)
         {
             return null;
         }
-        string missing = string.Join(" and ", new[] { Capability.Bpf, Capability.Perfmon }.Where(c => !Has(c)).Select(c => $"CAP_{c.ToString().ToUpperInvariant()}"));
+        ulong effective = EffectiveCapabilities(); // one read of /proc/self/status for every check below
+        if (Holds(effective, Capability.SysAdmin) || (Holds(effective, Capability.Bpf) && Holds(effective, Capability.Perfmon)))
+        {
+            return null;
+        }
+        string missing = string.Join(" and ", new[] { Capability.Bpf, Capability.Perfmon }.Where(c => !Holds(effective, c)).Select(c => $"CAP_{c.ToString().ToUpperInvariant()}"));
         return $"tracing with BPF needs root (or CAP_BPF and CAP_PERFMON); this process runs as uid {LibC.GetEuid()} without {missing}: run it with sudo";
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using BpfSharp.Kernel;
 
 namespace BpfSharp.Tests.Kernel;
@@ -37,16 +36,5 @@ public sealed class FileIdentityTests
         Assert.Contains("/nonexistent/bpfsharp-no-such-file", error.Message);
     }
 
-    private static string Run(string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd().Trim();
-        process.WaitForExit();
-        return output;
-    }
+    private static string Run(string file, params string[] arguments) => ExternalTool.Run(file, arguments).Trim();
 }

@@ -416,13 +416,13 @@ public class PagefaultsToolTests
             string executable = Path.Combine(directory, "bpfsharp");
             string png = Path.Combine(directory, "heatmap.png");
 
-            (int exitCode, string output, string error) = Run(executable, "pagefaults", "--heatmap", png, "--", Workload, "10");
+            (int exitCode, string output, string error) = ExternalTool.Execute(executable, "pagefaults", "--heatmap", png, "--", Workload, "10");
             Assert.Equal(1, exitCode);
             Assert.StartsWith("bpfsharp: error: cannot draw the heatmap: SkiaSharp's native library (libSkiaSharp.so) did not load: ", error);
             Assert.DoesNotContain("Tracing", error); // it failed before tracing anything
             Assert.False(File.Exists(png));
 
-            (exitCode, output, error) = Run(executable, "pagefaults", "--json", "--", Workload, "10");
+            (exitCode, output, error) = ExternalTool.Execute(executable, "pagefaults", "--json", "--", Workload, "10");
             Assert.True(exitCode == 0, error);
             using JsonDocument json = JsonDocument.Parse(output);
             Assert.Contains(json.RootElement.GetProperty("regions").EnumerateArray(), r => r.GetProperty("path").GetString() == "[anon]" && r.GetProperty("writes").GetInt64() >= 10);
@@ -446,26 +446,7 @@ public class PagefaultsToolTests
     /// "Tracing" line), with a timeout; returns its exit code, standard output and standard error.
     /// </summary>
     private static (int ExitCode, string Output, string Error) RunToCompletion(params string[] arguments) =>
-        Run(ToolProcess.Executable, arguments);
-
-    private static (int ExitCode, string Output, string Error) Run(string executable, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"bpfsharp {string.Join(' ', arguments)} did not exit within 60 s");
-        }
-        process.WaitForExit();
-        return (process.ExitCode, output.Result, error.Result);
-    }
+        ExternalTool.Execute(ToolProcess.Executable, arguments);
 
     /// <summary>
     /// The workload wrote one byte to each of its <see cref="Pages"/> anonymous pages and read each page of its own

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text;
+using BpfSharp.Kernel;
 
 namespace BpfSharp.Tests.Tools;
 
@@ -9,7 +9,7 @@ namespace BpfSharp.Tests.Tools;
 /// has started (its standard error line beginning "Tracing"), then stopped with SIGINT as a user's Ctrl-C would,
 /// and its output collected. Disposing kills a tool that is still running, so a failed test leaves nothing behind.
 /// </summary>
-internal sealed partial class ToolProcess : IDisposable
+internal sealed class ToolProcess : IDisposable
 {
     internal static readonly string Executable = Path.Combine(AppContext.BaseDirectory, "bpfsharp");
 
@@ -98,7 +98,14 @@ internal sealed partial class ToolProcess : IDisposable
     {
         if (!_process.HasExited)
         {
-            _ = Kill(_process.Id, SigInt);
+            try
+            {
+                ProcessControl.Signal(_process.Id, SigInt);
+            }
+            catch (BpfException e) when (e.Errno == Errno.ESRCH)
+            {
+                // It exited between the check and the signal: nothing to stop.
+            }
         }
         return WaitForExit(timeout);
     }
@@ -138,7 +145,4 @@ internal sealed partial class ToolProcess : IDisposable
     }
 
     private const int SigInt = 2;
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

@@ -171,9 +171,7 @@ internal unsafe struct ExecEventHeader
     {
         fixed (byte* comm = Comm)
         {
-            var bytes = new ReadOnlySpan<byte>(comm, 16);
-            int end = bytes.IndexOf((byte)0);
-            return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
+            return CString.Decode(new ReadOnlySpan<byte>(comm, 16));
         }
     }
 }

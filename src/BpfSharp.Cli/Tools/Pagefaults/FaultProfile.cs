@@ -408,9 +408,7 @@ internal sealed class FaultProfile
     {
         fixed (byte* name = record.Name)
         {
-            var bytes = new ReadOnlySpan<byte>(name, RegionRecord.NameLength);
-            int end = bytes.IndexOf((byte)0);
-            return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
+            return CString.Decode(new ReadOnlySpan<byte>(name, RegionRecord.NameLength));
         }
     }
 }

@@ -23,7 +23,7 @@ internal sealed class RunOutput : IDisposable
         _btf = spec.Btf;
         _json = json && text is null ? new JsonLines() : null;
         _ownsText = text is null;
-        _text = text ?? new StreamWriter(Console.OpenStandardOutput(), new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
+        _text = text ?? ToolHost.BufferedStandardOutput();
         IsJson = json;
     }
 

@@ -46,9 +46,7 @@ internal readonly ref struct FileInfoView
     /// <summary>Component <paramref name="index"/> counted from the file upwards, up to its NUL.</summary>
     internal ReadOnlySpan<byte> Name(int index)
     {
-        ReadOnlySpan<byte> name = _bytes.Slice(24 + index * NameLength, NameLength);
-        int end = name.IndexOf((byte)0);
-        return end < 0 ? name : name[..end];
+        return CString.Bytes(_bytes.Slice(24 + index * NameLength, NameLength));
     }
 
     /// <summary>"8:1": the filesystem's device as major:minor.</summary>
@@ -145,14 +143,8 @@ internal readonly ref struct WriteEventView
     internal WriteOperation Operation => (WriteOperation)MemoryMarshal.Read<uint>(_bytes[20..]);
     internal ulong Requested => MemoryMarshal.Read<ulong>(_bytes[24..]);
     internal long Returned => MemoryMarshal.Read<long>(_bytes[32..]);
-    internal ReadOnlySpan<byte> Comm => CString(_bytes.Slice(40, 16));
+    internal ReadOnlySpan<byte> Comm => CString.Bytes(_bytes.Slice(40, 16));
     internal FileInfoView File => new(_bytes[FileOffset..]);
-
-    internal static ReadOnlySpan<byte> CString(ReadOnlySpan<byte> bytes)
-    {
-        int end = bytes.IndexOf((byte)0);
-        return end < 0 ? bytes : bytes[..end];
-    }
 }
 
 /// <summary>A view of writesnoop.bpf.c's <c>struct file_total</c>: one file's writes, summed in BPF for --top.</summary>
@@ -176,7 +168,7 @@ internal readonly ref struct FileTotalView
     internal ulong Writes => MemoryMarshal.Read<ulong>(_bytes[8..]);
     internal ulong Requested => MemoryMarshal.Read<ulong>(_bytes[16..]);
     internal uint Pid => MemoryMarshal.Read<uint>(_bytes[24..]);
-    internal ReadOnlySpan<byte> Comm => WriteEventView.CString(_bytes.Slice(28, 16));
+    internal ReadOnlySpan<byte> Comm => CString.Bytes(_bytes.Slice(28, 16));
     internal FileInfoView File => new(_bytes[FileOffset..]);
 }
 

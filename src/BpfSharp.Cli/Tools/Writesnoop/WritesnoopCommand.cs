@@ -282,7 +282,7 @@ internal sealed class WritePrinter : IDisposable
     {
         _options = options;
         _ownsOut = output is null;
-        _out = output ?? new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { AutoFlush = false };
+        _out = output ?? ToolHost.BufferedStandardOutput();
         _json = options.Json && output is null ? new JsonLines() : null;
         // bpf_ktime_get_ns is CLOCK_MONOTONIC, which is what Stopwatch reads on Linux.
         long monotonicNs = (long)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));
