@@ -14,14 +14,37 @@ public static unsafe class BootTime
     /// <exception cref="BpfException">clock_gettime failed.</exception>
     public static DateTimeOffset WallClockOf(ulong bootTimeNs)
     {
-        TimeSpec now, sinceBoot;
-        if (LibC.ClockGetTime(LibC.CLOCK_REALTIME, &now) != 0 || LibC.ClockGetTime(LibC.CLOCK_BOOTTIME, &sinceBoot) != 0)
-        {
-            throw Errors.FromLastError("clock_gettime", "converting a boot-time timestamp");
-        }
-        long nowNs = now.Seconds * 1_000_000_000L + now.Nanoseconds;
-        long bootNs = sinceBoot.Seconds * 1_000_000_000L + sinceBoot.Nanoseconds;
-        long wallNs = nowNs - bootNs + (long)bootTimeNs;
+        long wallNs = BootToWallOffsetNs() + (long)bootTimeNs;
         return DateTimeOffset.FromUnixTimeMilliseconds(wallNs / 1_000_000).AddTicks(wallNs % 1_000_000 / 100);
+    }
+
+    /// <summary>
+    /// CLOCK_REALTIME minus CLOCK_BOOTTIME. The two clocks cannot be read at one instant, so each try brackets a
+    /// wall-clock read between two boot-clock reads and the tightest of a few brackets wins: a thread preempted
+    /// between two reads would otherwise shift every timestamp it converts by the time it was off the CPU.
+    /// </summary>
+    private static long BootToWallOffsetNs()
+    {
+        long best = 0, narrowest = long.MaxValue;
+        for (int attempt = 0; attempt < 4 && narrowest > 20_000; attempt++)
+        {
+            long before = Read(LibC.CLOCK_BOOTTIME), wall = Read(LibC.CLOCK_REALTIME), after = Read(LibC.CLOCK_BOOTTIME);
+            if (after - before < narrowest)
+            {
+                narrowest = after - before;
+                best = wall - (before + (after - before) / 2);
+            }
+        }
+        return best;
+    }
+
+    private static long Read(int clock)
+    {
+        TimeSpec time;
+        if (LibC.ClockGetTime(clock, &time) != 0)
+        {
+            throw new BpfException($"clock_gettime cannot read clock {clock}, so a boot-time timestamp cannot be converted to wall-clock time");
+        }
+        return time.Seconds * 1_000_000_000L + time.Nanoseconds;
     }
 }

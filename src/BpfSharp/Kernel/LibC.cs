@@ -58,7 +58,10 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Mount(string source, string target, string fileSystemType, nuint flags, nint data);
 
-    [LibraryImport(Library, EntryPoint = "clock_gettime", SetLastError = true)]
+    // A vDSO call that never blocks: without the GC transition, a garbage collection cannot stall the caller
+    // between two clock reads that are meant to be taken together.
+    [LibraryImport(Library, EntryPoint = "clock_gettime")]
+    [SuppressGCTransition]
     internal static partial int ClockGetTime(int clock, TimeSpec* time);
 
     [LibraryImport(Library, EntryPoint = "clock_nanosleep")]
