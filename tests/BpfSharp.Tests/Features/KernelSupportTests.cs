@@ -38,6 +38,13 @@ public class KernelSupportTests
     public void MapTypesThisKernelHasAreSupported(MapType type)
     {
         FeatureResult result = KernelSupport.ForMapType(type);
+        if (type == MapType.Arena && result.Status == FeatureStatus.Refused)
+        {
+            // Some machines of this kind refuse arenas to root (EPERM from the map's creation, a security
+            // policy): the probe must then say so, not call the type unknown.
+            Assert.Contains("EPERM although the process is root", result.Detail);
+            return;
+        }
         Assert.True(result.IsSupported, result.ToString());
     }
 
