@@ -6,9 +6,26 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$root/eng/setup.sh" || exit 1
 results="$root/artifacts/test-results"
 rm -rf "$results"
-dotnet test "$root/tests/BpfSharp.Tests/BpfSharp.Tests.csproj" -c Release -nologo \
+mkdir -p "$results"
+project="$root/tests/BpfSharp.Tests/BpfSharp.Tests.csproj"
+# Build first, so that the ledger of kernel objects can use the freshly built bpfsharp before the tests start.
+if ! dotnet build "$project" -c Release -nologo -v quiet; then
+  echo "tests: 0 passed, 1 failed, 0 skipped (the build failed)"
+  exit 1
+fi
+tool="$root/tests/BpfSharp.Tests/bin/Release/net10.0/bpfsharp"
+ledger="$results/kernel-objects-before.json"
+ledger_ok=1
+"$root/eng/object-ledger.py" "$tool" snapshot "$ledger" || ledger_ok=0
+dotnet test "$project" -c Release -nologo --no-build \
   --logger "console;verbosity=normal" --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
 status=$?
+# The suite leaves nothing behind: every program and link it made is gone once its process has exited.
+leaked=0
+if [ "$ledger_ok" = 1 ] && ! "$root/eng/object-ledger.py" "$tool" check "$ledger"; then
+  leaked=1
+  status=1
+fi
 trx="$results/results.trx"
 if [ -f "$trx" ]; then
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
@@ -30,6 +47,9 @@ for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult[@outcome=
                 print("    " + line)
 PY
   fi
-  echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped} skipped"
+  if [ "$leaked" = 1 ]; then
+    echo "FAILED the suite left kernel objects behind (LEFT BEHIND lines above)"
+  fi
+  echo "tests: ${passed:-0} passed, $(( ${failed:-0} + leaked )) failed, ${skipped} skipped"
 fi
 exit $status

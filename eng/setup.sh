@@ -25,6 +25,8 @@ command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || need+=(bpftool
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -f /usr/include/x86_64-linux-gnu/sys/sdt.h ] || [ -f /usr/include/aarch64-linux-gnu/sys/sdt.h ] || [ -f /usr/include/sys/sdt.h ] || need+=(systemtap-sdt-dev)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
+# test.sh's ledger of kernel objects (eng/object-ledger.py) and its failure summary.
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 # pagefaults --heatmap draws its labels with a TrueType font (SkiaSharp's NoDependencies build has no fontconfig).
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then

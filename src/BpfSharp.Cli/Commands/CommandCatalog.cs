@@ -12,6 +12,9 @@ internal static class CommandCatalog
         yield return FeatureCommand.Create();
         yield return ObjCommand.Create();
         yield return BtfCommand.Create();
+        yield return ProgCommand.Create();
+        yield return MapCommand.Create();
+        yield return LinkCommand.Create();
         yield return Tools.Execsnoop.ExecsnoopCommand.Create();
         yield return Tools.Syscount.SyscountCommand.Create();
         yield return Tools.Writesnoop.WritesnoopCommand.Create();

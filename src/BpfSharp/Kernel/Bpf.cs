@@ -118,6 +118,21 @@ internal static unsafe class Bpf
         return CallForFd(command, ref attr, $"{description} id {id}");
     }
 
+    /// <summary>
+    /// Opens an object by its id, or returns null when no object has that id any more: listings are snapshots of a
+    /// moving system, and an object freed between listing and opening is simply gone.
+    /// </summary>
+    internal static FileDescriptor? TryGetFdById(BpfCommand command, uint id, string description)
+    {
+        var attr = new GetIdAttr { StartOrObjectId = id };
+        int fd = TryCall(command, ref attr, out Errno errno);
+        if (fd < 0)
+        {
+            return errno == Errno.ENOENT ? null : throw Errors.ForCommand(command, errno, $"opening {description} id {id}");
+        }
+        return new FileDescriptor(fd, $"{description} id {id}");
+    }
+
     /// <summary>Fills <paramref name="info"/> for an object (BPF_OBJ_GET_INFO_BY_FD); returns the length the kernel wrote.</summary>
     internal static uint GetInfo<TInfo>(FileDescriptor fd, ref TInfo info) where TInfo : unmanaged
     {

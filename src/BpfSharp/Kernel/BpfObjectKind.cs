@@ -31,7 +31,12 @@ public static class BpfObjectKinds
     {
         ArgumentNullException.ThrowIfNull(fd);
         using FileDescriptor.Lease lease = fd.Borrow();
-        string? target = new FileInfo($"/proc/self/fd/{lease.Fd}").LinkTarget;
+        return OfInodeName(new FileInfo($"/proc/self/fd/{lease.Fd}").LinkTarget);
+    }
+
+    /// <summary>The kind of object a descriptor's link target in <c>/proc/PID/fd</c> names (<c>anon_inode:bpf-map</c>...).</summary>
+    internal static BpfObjectKind OfInodeName(string? target)
+    {
         return target switch
         {
             "anon_inode:bpf-prog" => BpfObjectKind.Program,

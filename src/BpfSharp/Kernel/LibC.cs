@@ -91,6 +91,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Library, EntryPoint = "if_nametoindex", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial uint IfNameToIndex(string name);
 
+    [LibraryImport(Library, EntryPoint = "if_indextoname", SetLastError = true)]
+    internal static partial byte* IfIndexToName(uint index, byte* name);
+
     [LibraryImport(Library, EntryPoint = "bind", SetLastError = true)]
     internal static partial int Bind(int socket, void* address, uint length);
 

@@ -84,18 +84,8 @@ public class Link : IDisposable
     {
         foreach (uint id in AllIds())
         {
-            FileDescriptor fd;
-            var attr = new GetIdAttr { StartOrObjectId = id };
-            int number = Bpf.TryCall(BpfCommand.LinkGetFdById, ref attr, out Errno errno);
-            if (number < 0)
-            {
-                if (errno == Errno.ENOENT)
-                {
-                    continue;
-                }
-                throw Errors.ForCommand(BpfCommand.LinkGetFdById, errno, $"opening link id {id}");
-            }
-            using (fd = new FileDescriptor(number, $"link id {id}"))
+            using FileDescriptor? fd = Bpf.TryGetFdById(BpfCommand.LinkGetFdById, id, "link");
+            if (fd is not null)
             {
                 yield return LinkInfo.Read(fd);
             }

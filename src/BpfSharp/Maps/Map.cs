@@ -204,18 +204,11 @@ public sealed partial class Map : IDisposable
     {
         foreach (uint id in AllIds())
         {
-            var attr = new GetIdAttr { StartOrObjectId = id };
-            int fd = Bpf.TryCall(BpfCommand.MapGetFdById, ref attr, out Errno errno);
-            if (fd < 0)
+            using FileDescriptor? fd = Bpf.TryGetFdById(BpfCommand.MapGetFdById, id, "map");
+            if (fd is not null)
             {
-                if (errno == Errno.ENOENT)
-                {
-                    continue;
-                }
-                throw Errors.ForCommand(BpfCommand.MapGetFdById, errno, $"opening map id {id}");
+                yield return ReadInfo(fd);
             }
-            using var handle = new FileDescriptor(fd, $"map id {id}");
-            yield return ReadInfo(handle);
         }
     }
 

@@ -167,11 +167,29 @@ public sealed unsafe class Program : IDisposable
     /// <summary>The ids of every program loaded in the kernel, in ascending order.</summary>
     public static IReadOnlyList<uint> AllIds() => Bpf.AllIds(BpfCommand.ProgGetNextId);
 
+    /// <summary>
+    /// What the kernel reports about every program in the system. Programs freed between listing and opening are
+    /// skipped, since the list is a snapshot of a moving system.
+    /// </summary>
+    public static IEnumerable<ProgramInfo> All()
+    {
+        foreach (uint id in AllIds())
+        {
+            using FileDescriptor? fd = Bpf.TryGetFdById(BpfCommand.ProgGetFdById, id, "program");
+            if (fd is not null)
+            {
+                yield return ReadInfo(fd);
+            }
+        }
+    }
+
     /// <summary>A fresh snapshot of what the kernel reports about the program.</summary>
-    public ProgramInfo GetInfo()
+    public ProgramInfo GetInfo() => ReadInfo(Fd);
+
+    private static ProgramInfo ReadInfo(FileDescriptor fd)
     {
         var info = new ProgInfoLayout();
-        Bpf.GetInfo(Fd, ref info);
+        Bpf.GetInfo(fd, ref info);
         if (info.NrMapIds == 0)
         {
             return new ProgramInfo(in info, []);
@@ -181,7 +199,7 @@ public sealed unsafe class Program : IDisposable
         fixed (uint* ids = mapIds)
         {
             var withMaps = new ProgInfoLayout { NrMapIds = (uint)mapIds.Length, MapIds = (ulong)ids };
-            Bpf.GetInfo(Fd, ref withMaps);
+            Bpf.GetInfo(fd, ref withMaps);
             int count = (int)Math.Min(withMaps.NrMapIds, (uint)mapIds.Length);
             return new ProgramInfo(in withMaps, mapIds[..count]);
         }
