@@ -5,13 +5,14 @@ using BpfSharp.Programs;
 
 namespace BpfSharp.Cli.Commands;
 
-/// <summary><c>bpfsharp prog list</c>: every program loaded in the kernel (like <c>bpftool prog show</c>).</summary>
+/// <summary><c>bpfsharp prog list</c>: every program loaded in the kernel (like <c>bpftool prog show</c>); <c>prog stats</c> is in its own file.</summary>
 internal static class ProgCommand
 {
     internal static Command Create()
     {
         var command = new Command("prog", "Inspect the programs loaded in the kernel");
         command.Subcommands.Add(CreateList());
+        command.Subcommands.Add(ProgStatsCommand.Create());
         return command;
     }
 
