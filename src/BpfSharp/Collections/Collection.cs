@@ -521,10 +521,13 @@ public sealed class Collection : IDisposable
             // Say what the program was being loaded against, with the id resolved for it.
             throw new BpfException(e.Operation, e.Errno, $"{e.Context ?? $"loading program '{load.Name}'"} ({targetText})", e.Hint);
         }
-        catch (VerifierException e) when (e.SourceLine is null && e.InstructionIndex is int index && linked.LineAt(index) is BtfLineInfo line)
+        catch (VerifierException e) when (e.SourceLine is null && e.InstructionIndex is int index
+            && (linked.LineAt(index) is not null || code.UnresolvedAt(linked, index) is not null))
         {
-            throw new VerifierException(e.ProgramName, e.Errno, e.Log, e.LogTruncated,
-                new VerifierSourceLine(line.FileName, line.Line, line.Column, line.SourceLine));
+            // Say which C line failed and, when the verifier stopped at a poisoned CO-RE relocation (its "unknown
+            // func" is the poison call), which relocation could not be resolved and why, as the log cannot.
+            VerifierSourceLine? source = linked.LineAt(index) is BtfLineInfo line ? new VerifierSourceLine(line.FileName, line.Line, line.Column, line.SourceLine) : null;
+            throw new VerifierException(e.ProgramName, e.Errno, e.Log, e.LogTruncated, source, code.UnresolvedAt(linked, index));
         }
     }
 
@@ -686,6 +689,20 @@ public sealed class Collection : IDisposable
     {
         private readonly Dictionary<ObjectFunction, IReadOnlyList<Instruction>> _relocated = [];
         private readonly HashSet<string> _done = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, CoreRelocationReport> _reports = new(StringComparer.Ordinal);
+
+        /// <summary>The CO-RE relocation poisoned at slot <paramref name="slot"/> of a linked program, or null when the slot holds none.</summary>
+        public CoreRelocationResult? UnresolvedAt(LinkedProgram linked, int slot)
+        {
+            if (linked.FunctionAt(slot) is not var (function, offset) || !_reports.TryGetValue(function.SectionName, out CoreRelocationReport? report))
+            {
+                return null;
+            }
+            // Relocations are numbered by section slot; poisoning keeps every instruction's slot (an ld_imm64 becomes two
+            // calls, and the verifier stops at the first).
+            int sectionSlot = function.StartSlot + offset;
+            return report.Relocations.FirstOrDefault(r => r.IsPoisoned && r.InstructionIndex == sectionSlot);
+        }
 
         public IReadOnlyList<Instruction> Of(ObjectFunction function)
         {
@@ -703,7 +720,7 @@ public sealed class Collection : IDisposable
                 {
                     all.AddRange(f.Instructions);
                 }
-                CoreRelocator.Apply(all, section, spec.Btf, spec.BtfExt, target);
+                _reports[section] = CoreRelocator.Apply(all, section, spec.Btf, spec.BtfExt, target);
                 int at = 0;
                 foreach (ObjectFunction f in functions)
                 {

@@ -1,3 +1,4 @@
+using BpfSharp.Btf.Core;
 using BpfSharp.Kernel;
 
 namespace BpfSharp.Programs;
@@ -14,7 +15,7 @@ public sealed class VerifierException : BpfException
     /// <param name="log">The whole verifier log.</param>
     /// <param name="logTruncated">True when the log did not fit in the largest buffer allowed.</param>
     public VerifierException(string programName, Errno errno, string log, bool logTruncated)
-        : this(programName, errno, log, logTruncated, VerifierLog.Analyze(log), null)
+        : this(programName, errno, log, logTruncated, VerifierLog.Analyze(log), null, null)
     {
     }
 
@@ -28,13 +29,30 @@ public sealed class VerifierException : BpfException
     /// <param name="logTruncated">Whether the log was cut short.</param>
     /// <param name="source">The source line of the failing instruction, or <see langword="null"/> when unknown.</param>
     public VerifierException(string programName, Errno errno, string log, bool logTruncated, VerifierSourceLine? source)
-        : this(programName, errno, log, logTruncated, VerifierLog.Analyze(log), source)
+        : this(programName, errno, log, logTruncated, VerifierLog.Analyze(log), source, null)
     {
     }
 
-    private VerifierException(string programName, Errno errno, string log, bool logTruncated, VerifierLog.Analysis analysis, VerifierSourceLine? source)
-        : base(BpfCommands.Name(BpfCommand.ProgLoad), errno, $"loading program '{programName}'", Describe(analysis, logTruncated, source))
+    /// <summary>
+    /// Creates the exception for a program the verifier stopped at an instruction that a CO-RE relocation poisoned
+    /// because it could not be resolved against the target kernel's BTF.
+    /// </summary>
+    /// <param name="programName">The program that failed to load.</param>
+    /// <param name="errno">The error bpf(BPF_PROG_LOAD) returned.</param>
+    /// <param name="log">The verifier's log.</param>
+    /// <param name="logTruncated">Whether the log was cut short.</param>
+    /// <param name="source">The source line of the failing instruction, or <see langword="null"/> when unknown.</param>
+    /// <param name="unresolvedCoreRelocation">The relocation whose poisoned instruction the verifier reached, or <see langword="null"/>.</param>
+    public VerifierException(string programName, Errno errno, string log, bool logTruncated, VerifierSourceLine? source, CoreRelocationResult? unresolvedCoreRelocation)
+        : this(programName, errno, log, logTruncated, VerifierLog.Analyze(log), source, unresolvedCoreRelocation)
     {
+    }
+
+    private VerifierException(string programName, Errno errno, string log, bool logTruncated, VerifierLog.Analysis analysis, VerifierSourceLine? source,
+        CoreRelocationResult? unresolved)
+        : base(BpfCommands.Name(BpfCommand.ProgLoad), errno, $"loading program '{programName}'", Describe(analysis, logTruncated, source, unresolved))
+    {
+        UnresolvedCoreRelocation = unresolved;
         SourceLine = source;
         ProgramName = programName;
         Log = log;
@@ -67,7 +85,13 @@ public sealed class VerifierException : BpfException
     /// </summary>
     public VerifierSourceLine? SourceLine { get; }
 
-    private static string Describe(VerifierLog.Analysis analysis, bool logTruncated, VerifierSourceLine? source)
+    /// <summary>
+    /// The CO-RE relocation that could not be resolved and whose poisoned instruction the program reached, or
+    /// <see langword="null"/>. The verifier itself only sees a call to an unknown function there.
+    /// </summary>
+    public CoreRelocationResult? UnresolvedCoreRelocation { get; }
+
+    private static string Describe(VerifierLog.Analysis analysis, bool logTruncated, VerifierSourceLine? source, CoreRelocationResult? unresolved)
     {
         string where = analysis.InstructionIndex is int index ? $" at instruction {index}" : "";
         if (source is not null)
@@ -75,6 +99,14 @@ public sealed class VerifierException : BpfException
             where += $" ({source})";
         }
         string truncated = logTruncated ? " (the log was truncated)" : "";
+        if (unresolved is not null)
+        {
+            string access = unresolved.LocalAccess.Length > 0 ? unresolved.LocalAccess : unresolved.LocalType;
+            return $"the program reaches CO-RE relocation #{unresolved.RelocationIndex} ({CoreRelocator.KindName(unresolved.Kind)} of {access}){where}, which could not be " +
+                $"resolved against the target kernel's BTF: {unresolved.PoisonReason}. Guard that code with bpf_core_field_exists(), bpf_core_type_exists() or " +
+                $"bpf_core_enum_value_exists() so that it does not run where the kernel lacks it, or load against a BTF that has it (CollectionOptions.CoreTarget); " +
+                $"the verifier saw: {analysis.Problem}{truncated}";
+        }
         return $"the verifier rejected the program{where}: {analysis.Problem}; the whole log is in VerifierException.Log{truncated}";
     }
 }

@@ -26,6 +26,22 @@ public sealed class LinkedProgram
     /// <summary>The BTF line records, their <see cref="BtfLineInfo.InstructionIndex"/> being slots of <see cref="Instructions"/>; empty without line info.</summary>
     public required List<BtfLineInfo> Lines { get; init; }
 
+    /// <summary>Where each function of the object was placed: its first slot in <see cref="Instructions"/>, in order.</summary>
+    internal IReadOnlyList<(ObjectFunction Function, int Slot)> Placements { get; init; } = [];
+
+    /// <summary>The function placed over slot <paramref name="slot"/> and the slot's offset inside it, or null.</summary>
+    internal (ObjectFunction Function, int Offset)? FunctionAt(int slot)
+    {
+        for (int i = Placements.Count - 1; i >= 0; i--)
+        {
+            if (Placements[i].Slot <= slot)
+            {
+                return (Placements[i].Function, slot - Placements[i].Slot);
+            }
+        }
+        return null;
+    }
+
     /// <summary>The kernel's bpf_func_info records (8 bytes each), or null.</summary>
     internal byte[]? EncodeFunctionInfo()
     {
@@ -119,6 +135,7 @@ internal static class ProgramLinker
         var code = new List<Instruction>();
         var functions = new List<(int, int)>();
         var lines = new List<BtfLineInfo>();
+        var placements = new List<(ObjectFunction, int)>();
         bool complete = true;
         int slot = 0;
         foreach (ObjectFunction function in order)
@@ -139,6 +156,7 @@ internal static class ProgramLinker
                 complete = false;
             }
             functions.Add((slot, function.FunctionTypeId));
+            placements.Add((function, slot));
             foreach (BtfLineInfo line in function.Lines)
             {
                 lines.Add(line with { InstructionIndex = line.InstructionIndex + (uint)slot });
@@ -151,6 +169,7 @@ internal static class ProgramLinker
             // The kernel wants a FUNC record for every function or none at all, and line records only with them.
             Functions = complete ? functions : [],
             Lines = complete ? lines : [],
+            Placements = placements,
         };
     }
 }

@@ -1,0 +1,48 @@
+using BpfSharp.Btf;
+using BpfSharp.Btf.Core;
+using BpfSharp.Collections;
+using BpfSharp.Programs;
+using BpfSharp.Specs;
+
+namespace BpfSharp.Tests.Collections;
+
+/// <summary>
+/// A CO-RE relocation the kernel's BTF cannot satisfy poisons its instruction; a program that reaches it is
+/// rejected, and the error names the relocation and why it failed, not only the verifier's "unknown func".
+/// </summary>
+[Trait("Category", "Kernel")]
+public class UnresolvedCoreRelocationTests
+{
+    [KernelFact]
+    public void ARejectedProgramNamesTheRelocationItReachedAndWhy()
+    {
+        // core_bitfields reads a struct flags that exists in its own BTF only: against vmlinux every relocation fails.
+        CollectionSpec spec = CollectionSpec.Load(TestPrograms.Path("core_bitfields"));
+
+        VerifierException error = Assert.Throws<VerifierException>(() => Collection.Load(spec).Dispose());
+
+        CoreRelocationResult relocation = Assert.IsType<CoreRelocationResult>(error.UnresolvedCoreRelocation);
+        Assert.True(relocation.IsPoisoned);
+        Assert.Equal(0, relocation.RelocationIndex); // the first read, run->lo, is the first relocation reached
+        Assert.Equal(BtfCoreRelocationKind.FieldByteOffset, relocation.Kind);
+        Assert.Equal("struct flags.lo", relocation.LocalAccess);
+        Assert.Contains("no STRUCT named 'flags'", relocation.PoisonReason);
+        Assert.Contains("BPF_CORE_READ_BITFIELD_PROBED(f, lo)", error.SourceLine?.Text);
+        Assert.Contains("CO-RE relocation #0 (byte_off of struct flags.lo)", error.Message);
+        Assert.Contains("could not be resolved against the target kernel's BTF", error.Message);
+        Assert.Contains("bpf_core_field_exists", error.Message);
+        Assert.Contains("unknown#195896080", error.Log);
+    }
+
+    [KernelFact]
+    public void AnotherRejectionCarriesNoRelocation()
+    {
+        // verifier_reject fails for a reason of its own: no CO-RE relocation is blamed.
+        CollectionSpec spec = CollectionSpec.Load(TestPrograms.Path("verifier_reject"));
+
+        VerifierException error = Assert.Throws<VerifierException>(() => Collection.Load(spec).Dispose());
+
+        Assert.Null(error.UnresolvedCoreRelocation);
+        Assert.DoesNotContain("CO-RE relocation", error.Message);
+    }
+}
