@@ -60,7 +60,9 @@ internal static class ObjLoadCommand
             }
             catch (VerifierException e) when (spec.Programs.TryGetValue(e.ProgramName, out ProgramSpec? rejected) && rejected.Autoload)
             {
-                Console.Error.WriteLine($"{Name}: program '{e.ProgramName}' ({rejected.SectionName}) was rejected: {e.Message}");
+                // The library's pointer to VerifierException.Log means --log here.
+                string reason = fullLog ? e.Message : e.Message.Replace("the whole log is in VerifierException.Log", "--log prints the whole verifier log", StringComparison.Ordinal);
+                Console.Error.WriteLine($"{Name}: program '{e.ProgramName}' ({rejected.SectionName}) was rejected: {reason}");
                 if (fullLog)
                 {
                     Console.Error.WriteLine(e.Log);

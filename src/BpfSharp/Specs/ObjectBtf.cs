@@ -9,8 +9,10 @@ public enum BtfCompatibility
     Full,
 
     /// <summary>
-    /// Rewrite kinds kernels before 6.0 lack: DECL_TAG and TYPE_TAG (5.16, 5.17), ENUM64 (6.0), FLOAT (5.13) and global
-    /// FUNC linkage (5.6), each into an older kind of the same size, keeping type ids.
+    /// Rewrite what kernels before 6.0 lack: DECL_TAG (5.16) into a one-byte INT, TYPE_TAG (5.17) into CONST, FLOAT
+    /// (5.13) into an anonymous empty STRUCT of its size, global FUNC linkage (5.6) into static, ENUM64 (6.0) into a
+    /// UNION of its size with one one-byte member per enumerator, and the signedness flag of ENUMs (6.0) cleared;
+    /// every type keeps its id.
     /// </summary>
     NoNewKinds,
 
@@ -32,14 +34,17 @@ internal static class ObjectBtf
         }
         BtfSpec spec = BtfSpec.Parse(blob);
         BtfBuilder builder = BtfBuilder.From(spec);
+        int enum64Member = 0; // a one-byte INT appended once, after every existing id, for the unions ENUM64s become
         foreach (BtfType type in spec.OwnTypes)
         {
             BtfTypeDefinition? replacement = type.Kind switch
             {
                 BtfKind.DeclTag => OneByteInt(null),
                 BtfKind.TypeTag => BtfTypeDefinition.Raw(BtfKind.Const, null, 0, false, (uint)type.ReferencedTypeId, []),
-                BtfKind.Float => BtfTypeDefinition.Raw(BtfKind.Struct, type.Name, 0, false, type.Size, []),
-                BtfKind.Enum64 => Enum64AsEnum(type),
+                // Anonymous: "float" would make the struct a type C cannot name.
+                BtfKind.Float => BtfTypeDefinition.Raw(BtfKind.Struct, null, 0, false, type.Size, []),
+                BtfKind.Enum when type.IsSignedEnum => UnsignedEnum(type),
+                BtfKind.Enum64 => Enum64AsUnion(type, enum64Member == 0 ? enum64Member = builder.Add(BtfTypeDefinition.Int("enum64_placeholder", 1)) : enum64Member),
                 BtfKind.Function when type.FunctionLinkage == BtfFunctionLinkage.Global =>
                     BtfTypeDefinition.Function(type.Name, type.ReferencedTypeId, BtfFunctionLinkage.Static),
                 BtfKind.Variable when level == BtfCompatibility.NoDataSections => OneByteInt(type.Name),
@@ -57,17 +62,17 @@ internal static class ObjectBtf
 
     private static BtfTypeDefinition OneByteInt(string? name) => BtfTypeDefinition.Raw(BtfKind.Int, name, 0, false, 1, [8]);
 
-    private static BtfTypeDefinition Enum64AsEnum(BtfType type)
-    {
-        var enumerators = type.Enumerators;
-        var definitions = new List<BtfEnumeratorDefinition>(enumerators.Count);
-        foreach (BtfEnumerator enumerator in enumerators)
-        {
-            // Values beyond 32 bits cannot be kept; the verifier never reads them, only CO-RE and dumps do.
-            definitions.Add(new BtfEnumeratorDefinition(enumerator.Name, type.IsSignedEnum ? (int)enumerator.RawValue : (uint)enumerator.RawValue));
-        }
-        return BtfTypeDefinition.Enum(type.HasName ? type.Name : null, type.Size, type.IsSignedEnum, definitions);
-    }
+    private static BtfTypeDefinition UnsignedEnum(BtfType type) =>
+        BtfTypeDefinition.Enum(type.HasName ? type.Name : null, type.Size, signed: false,
+            type.Enumerators.Select(e => new BtfEnumeratorDefinition(e.Name, (uint)e.RawValue)));
+
+    /// <summary>
+    /// An ENUM64 as a UNION of the same size and names, every member a one-byte INT at offset 0: the values are lost,
+    /// but no kernel code reads them (CO-RE resolves against the object's own BTF, which keeps them).
+    /// </summary>
+    private static BtfTypeDefinition Enum64AsUnion(BtfType type, int memberType) =>
+        BtfTypeDefinition.Union(type.HasName ? type.Name : null, type.Size,
+            type.Enumerators.Select(e => new BtfMemberDefinition(e.Name, memberType, 0)));
 
     private static string Identifier(string name) => string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'));
 }
