@@ -258,6 +258,52 @@ public sealed class TracingLinkTests
         Assert.Equal(after, counters[0]);
     }
 
+    /// <summary>
+    /// A software page-faults event sampled by period (every Nth fault), on one process: the workload waits until the
+    /// probe is attached, then writes one byte to each of PAGES fresh anonymous pages (no huge pages, so each faults
+    /// on its own) and reads its small executable. With period 1 every fault is a sample, so the samples are at
+    /// least PAGES and at most PAGES plus the few faults the rest of the workload makes; with period 64, a 64th.
+    /// </summary>
+    [KernelTheory]
+    [InlineData(1UL)]
+    [InlineData(64UL)]
+    public void PerfEventByPeriodSamplesEveryNthPageFaultOfAProcess(ulong period)
+    {
+        const int Pages = 2000, OtherFaults = 400;
+        using var counters = Counters();
+        using Program program = LoadCounter(ProgramType.PerfEvent, counters);
+        var start = new System.Diagnostics.ProcessStartInfo(NativeProgram("pagefault_workload"), [Pages.ToString(System.Globalization.CultureInfo.InvariantCulture), "wait"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using System.Diagnostics.Process workload = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            using (PerfEventSampleLink link = PerfEventSampleLink.Attach(program, PerfCounterType.Software, PerfCounters.PageFaults, SampleRate.Period(period), cpu: -1, pid: workload.Id))
+            {
+                workload.StandardInput.WriteLine("go");
+                workload.StandardInput.Close();
+                string report = workload.StandardError.ReadToEnd();
+                Assert.True(workload.WaitForExit(10_000), "the workload did not finish");
+                Assert.Equal(0, workload.ExitCode);
+                Assert.Contains($"touched {Pages} pages", report);
+                var info = Assert.IsType<PerfEventLinkInfo>(link.Info);
+                Assert.Equal(PerfCounters.PageFaults, info.EventConfig);
+            }
+        }
+        finally
+        {
+            if (!workload.HasExited)
+            {
+                workload.Kill();
+            }
+        }
+        ulong samples = counters[0];
+        Assert.InRange(samples, (ulong)Pages / period, ((ulong)Pages + OtherFaults) / period + 1);
+    }
+
     [KernelFact]
     public void HardwareCountersOnAMachineWithoutThemSaySo()
     {
