@@ -612,10 +612,16 @@ public sealed class NetworkLinkTests
         Assert.Equal(-128, info.Priority);
     }
 
+    /// <summary>
+    /// The argument check only: registering a struct_ops map, and its programs running on a TCP connection, is
+    /// proven by effect in Collections/StructOpsTests (CongestionControlRegistersRunsOnATcpConnectionAndUnregisters).
+    /// </summary>
     [KernelFact]
     public void StructOpsRegistrationChecksItsMap()
     {
         using var counters = Counters();
-        Assert.Throws<ArgumentException>(() => StructOpsLink.Attach(counters.Map));
+        var error = Assert.Throws<ArgumentException>(() => StructOpsLink.Attach(counters.Map));
+        Assert.Equal("map", error.ParamName);
+        Assert.Contains("is a Array map, not a struct_ops map", error.Message);
     }
 }
