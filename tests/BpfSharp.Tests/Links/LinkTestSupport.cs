@@ -352,12 +352,15 @@ internal sealed class VethNamespace : IDisposable
     }
 }
 
-/// <summary>A fresh cgroup v2 child under /sys/fs/cgroup/unified (or /sys/fs/cgroup), removed on dispose.</summary>
+/// <summary>
+/// A fresh cgroup v2 child under /sys/fs/cgroup/unified (or /sys/fs/cgroup), or under <c>parent</c>, removed on
+/// dispose (dispose a child before its parent).
+/// </summary>
 internal sealed class TestCgroup : IDisposable
 {
-    public TestCgroup()
+    public TestCgroup(TestCgroup? parent = null)
     {
-        string root = File.Exists("/sys/fs/cgroup/unified/cgroup.procs") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+        string root = parent?.Path ?? (File.Exists("/sys/fs/cgroup/unified/cgroup.procs") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup");
         Path = System.IO.Path.Combine(root, $"bpfsharp-test-{LinkTestSupport.Suffix()}");
         Directory.CreateDirectory(Path);
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using BpfSharp.Asm;
 using BpfSharp.Kernel;
 using BpfSharp.Links;
 using BpfSharp.Maps;
@@ -189,8 +190,162 @@ public sealed class NetworkLinkTests
             Assert.Equal(1UL, counters[2]);
             Assert.Throws<NotSupportedException>(() => a.Info);
         }
-        // An exclusive attach now succeeds: every legacy program was detached.
-        using CgroupLink exclusive = CgroupLink.AttachLegacy(first, cgroup.Path, AttachType.CgroupInet4Connect, CgroupAttachFlags.None);
+        // An exclusive attach now succeeds (every legacy program was detached), runs alone, and keeps others out.
+        using (CgroupLink exclusive = CgroupLink.AttachLegacy(first, cgroup.Path, AttachType.CgroupInet4Connect, CgroupAttachFlags.None))
+        {
+            Assert.Contains("connected", cgroup.Bash($"exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected").Output);
+            Assert.Equal(3UL, counters[0]);
+            Assert.Equal(1UL, counters[1]);
+            Assert.Equal(1UL, counters[2]);
+            var busy = Assert.Throws<BpfException>(() => CgroupLink.AttachLegacy(second, cgroup.Path, AttachType.CgroupInet4Connect, CgroupAttachFlags.AllowMulti));
+            Assert.Equal(Errno.EPERM, busy.Errno);
+        }
+    }
+
+    private static string Connect(int port) => $"exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected";
+
+    [KernelFact]
+    public void CgroupSkbEgressDropsDatagramsOfProcessesInTheCgroup()
+    {
+        using var cgroup = new TestCgroup();
+        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)receiver.LocalEndPoint!).Port;
+        string send = $"echo datagram > /dev/udp/127.0.0.1/{port}";
+        byte[] buffer = new byte[64];
+        bool Arrives(Func<(int, string)> sender)
+        {
+            sender();
+            if (!receiver.Poll(TimeSpan.FromMilliseconds(500), SelectMode.SelectRead))
+            {
+                return false;
+            }
+            Assert.Equal("datagram\n", System.Text.Encoding.ASCII.GetString(buffer, 0, receiver.Receive(buffer)));
+            return true;
+        }
+        using var counters = Counters();
+        using Program drop = LoadCounter(ProgramType.CgroupSkb, counters, AttachType.CgroupInetEgress, returnValue: 0, name: "egress_drop");
+        Assert.True(Arrives(() => cgroup.Bash(send)));
+        using (CgroupLink link = CgroupLink.Attach(drop, cgroup.Path, AttachType.CgroupInetEgress))
+        {
+            (int code, string output) = (0, "");
+            Assert.False(Arrives(() => (code, output) = cgroup.Bash(send)));
+            Assert.True(counters[0] >= 1, "the egress program saw no packet");
+            Assert.NotEqual(0, code);
+            Assert.Contains("Operation not permitted", output);
+            // Outside the cgroup, datagrams leave.
+            Assert.True(Arrives(() => Run("bash", "-c", send)));
+            Assert.Equal(AttachType.CgroupInetEgress, Assert.IsType<CgroupLinkInfo>(link.Info).AttachType);
+        }
+        Assert.True(Arrives(() => cgroup.Bash(send)));
+    }
+
+    [KernelFact]
+    public void CgroupSockCreateRefusesSocketsInTheCgroupThroughTheLegacyAttach()
+    {
+        using var cgroup = new TestCgroup();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var counters = Counters();
+        using Program refuse = LoadCounter(ProgramType.CgroupSock, counters, AttachType.CgroupInetSockCreate, returnValue: 0, name: "sock_refuse");
+        using (CgroupLink legacy = CgroupLink.AttachLegacy(refuse, cgroup.Path, AttachType.CgroupInetSockCreate, CgroupAttachFlags.None))
+        {
+            Assert.False(legacy.IsBpfLink);
+            (int code, string output) = cgroup.Bash(Connect(port));
+            Assert.NotEqual(0, code);
+            // bash reports socket(2)'s EPERM; no connection was tried.
+            Assert.Contains("Operation not permitted", output);
+            Assert.Equal(1UL, counters[0]);
+            Assert.Contains("connected", MustRun("bash", "-c", Connect(port)));
+            Assert.Equal(1UL, counters[0]);
+        }
+        Assert.Contains("connected", cgroup.Bash(Connect(port)).Output);
+        Assert.Equal(1UL, counters[0]);
+    }
+
+    /// <summary>
+    /// The legacy attach flags, by their effect on a process in a child cgroup: a parent's program attached with
+    /// AllowOverride is replaced by the child's own; an exclusive (no flags) parent program keeps the child from
+    /// attaching any; with AllowMulti both the parent's and the child's run, and a refusal by either wins.
+    /// </summary>
+    [KernelFact]
+    public void LegacyCgroupFlagsDecideWhetherAChildOverridesItsParent()
+    {
+        using var parent = new TestCgroup();
+        using var child = new TestCgroup(parent);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var counters = Counters(2);
+        using Program deny = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 0, slot: 0, name: "deny");
+        using Program allow = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 1, slot: 1, name: "allow");
+        const AttachType Hook = AttachType.CgroupInet4Connect;
+
+        using (CgroupLink parentDeny = CgroupLink.AttachLegacy(deny, parent.Path, Hook, CgroupAttachFlags.AllowOverride))
+        {
+            // The child inherits the parent's program.
+            Assert.DoesNotContain("connected", child.Bash(Connect(port)).Output);
+            Assert.Equal(1UL, counters[0]);
+            using (CgroupLink childAllow = CgroupLink.AttachLegacy(allow, child.Path, Hook, CgroupAttachFlags.AllowOverride))
+            {
+                // The child's program overrides the parent's: only it runs there.
+                Assert.Contains("connected", child.Bash(Connect(port)).Output);
+                Assert.Equal(1UL, counters[0]);
+                Assert.Equal(1UL, counters[1]);
+                // In the parent, the parent's still refuses.
+                Assert.DoesNotContain("connected", parent.Bash(Connect(port)).Output);
+                Assert.Equal(2UL, counters[0]);
+            }
+            Assert.DoesNotContain("connected", child.Bash(Connect(port)).Output);
+            Assert.Equal(3UL, counters[0]);
+        }
+
+        using (CgroupLink exclusive = CgroupLink.AttachLegacy(deny, parent.Path, Hook, CgroupAttachFlags.None))
+        {
+            var refused = Assert.Throws<BpfException>(() => CgroupLink.AttachLegacy(allow, child.Path, Hook, CgroupAttachFlags.AllowOverride));
+            Assert.Equal(Errno.EPERM, refused.Errno);
+            Assert.DoesNotContain("connected", child.Bash(Connect(port)).Output);
+            Assert.Equal(4UL, counters[0]);
+            Assert.Equal(1UL, counters[1]);
+        }
+
+        using (CgroupLink parentMulti = CgroupLink.AttachLegacy(deny, parent.Path, Hook, CgroupAttachFlags.AllowMulti))
+        using (CgroupLink childMulti = CgroupLink.AttachLegacy(allow, child.Path, Hook, CgroupAttachFlags.AllowMulti))
+        {
+            Assert.DoesNotContain("connected", child.Bash(Connect(port)).Output);
+            Assert.Equal(5UL, counters[0]);
+            Assert.Equal(2UL, counters[1]);
+        }
+        Assert.Contains("connected", child.Bash(Connect(port)).Output);
+        Assert.Equal(5UL, counters[0]);
+        Assert.Equal(2UL, counters[1]);
+    }
+
+    /// <summary>BPF links in a parent and a child cgroup both run for the child's processes (links are multi-attached).</summary>
+    [KernelFact]
+    public void CgroupLinksInAParentAndAChildBothRun()
+    {
+        using var parent = new TestCgroup();
+        using var child = new TestCgroup(parent);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var counters = Counters(2);
+        using Program inParent = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 1, slot: 0, name: "in_parent");
+        using Program inChild = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 0, slot: 1, name: "in_child");
+        using (CgroupLink parentLink = CgroupLink.Attach(inParent, parent.Path, AttachType.CgroupInet4Connect))
+        using (CgroupLink childLink = CgroupLink.Attach(inChild, child.Path, AttachType.CgroupInet4Connect))
+        {
+            Assert.DoesNotContain("connected", child.Bash(Connect(port)).Output);
+            Assert.Equal(1UL, counters[0]);
+            Assert.Equal(1UL, counters[1]);
+            Assert.Contains("connected", parent.Bash(Connect(port)).Output);
+            Assert.Equal(2UL, counters[0]);
+            Assert.Equal(1UL, counters[1]);
+        }
+        Assert.Contains("connected", child.Bash(Connect(port)).Output);
+        Assert.Equal(2UL, counters[0]);
     }
 
     [KernelFact]
@@ -236,6 +391,145 @@ public sealed class NetworkLinkTests
         if (link.IsBpfLink)
         {
             Assert.Equal(AttachType.SkMsgVerdict, Assert.IsType<SockMapLinkInfo>(link.Info).AttachType);
+        }
+    }
+
+    /// <summary>A connected TCP pair on loopback whose accepted (receiving) end is in a sockmap or sockhash.</summary>
+    private sealed class StreamPair : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+
+        public StreamPair(Map map)
+        {
+            _listener.Start();
+            Client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            Client.Connect((IPEndPoint)_listener.LocalEndpoint);
+            Server = _listener.AcceptSocket();
+            map.Update(BitConverter.GetBytes(0), BitConverter.GetBytes((int)Server.SafeHandle.DangerousGetHandle()));
+        }
+
+        public Socket Client { get; }
+        public Socket Server { get; }
+
+        /// <summary>Reads from <paramref name="socket"/> until <paramref name="expected"/> bytes came or none comes for a while.</summary>
+        public static string ReadUpTo(Socket socket, int expected, TimeSpan quiet)
+        {
+            var text = new System.Text.StringBuilder();
+            byte[] buffer = new byte[256];
+            while (text.Length < expected && socket.Poll(quiet, SelectMode.SelectRead))
+            {
+                int read = socket.Receive(buffer);
+                if (read == 0)
+                {
+                    break;
+                }
+                text.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+            }
+            return text.ToString();
+        }
+
+        public void Dispose()
+        {
+            Client.Dispose();
+            Server.Dispose();
+            _listener.Stop();
+            _listener.Dispose();
+        }
+    }
+
+    public enum StreamVerdict { Pass, Drop, RedirectBack }
+
+    /// <summary>
+    /// A stream verdict: counts in slot 1, then passes, drops, or redirects the data to the egress of map entry 0 (the
+    /// receiving socket itself, so the data goes back to the sender).
+    /// </summary>
+    private static Program LoadVerdict(CounterSlots counters, Map map, StreamVerdict verdict)
+    {
+        var asm = new Assembler()
+            .Mov(Register.R6, Register.R1)
+            .Emit(Instruction.LoadMapValue(Register.R1, counters.Map.Fd.Value, 8))
+            .Mov(Register.R2, 1)
+            .Atomic(AtomicOperation.Add, AccessSize.DoubleWord, Register.R1, 0, Register.R2)
+            .Mov(Register.R0, verdict == StreamVerdict.Drop ? 0 : 1);
+        if (verdict == StreamVerdict.RedirectBack)
+        {
+            asm.Mov(Register.R1, Register.R6).LoadMapFd(Register.R2, map.Fd.Value).Mov(Register.R4, 0);
+            if (map.Type == MapType.SockHash)
+            {
+                asm.Store(AccessSize.Word, Register.R10, -4, 0)
+                   .Mov(Register.R3, Register.R10)
+                   .Alu(AluOperation.Add, Register.R3, -4)
+                   .Call(HelperFunction.SkRedirectHash);
+            }
+            else
+            {
+                asm.Mov(Register.R3, 0).Call(HelperFunction.SkRedirectMap);
+            }
+        }
+        return Program.Load(new ProgramSpec
+        {
+            Name = $"verdict_{verdict}".ToLowerInvariant(),
+            Type = ProgramType.SkSkb,
+            ExpectedAttachType = AttachType.SkSkbStreamVerdict,
+            Instructions = asm.Exit().Build(),
+            License = "GPL",
+        });
+    }
+
+    /// <summary>
+    /// sk_skb on a sockmap and a sockhash: a stream parser (one message per received chunk: it returns skb->len) and a
+    /// stream verdict on the receiving socket. Passing, the receiver reads every byte; dropping, nothing arrives;
+    /// redirecting to the socket's own egress, the bytes go back to the sender and the receiver reads none.
+    /// </summary>
+    [KernelTheory]
+    [InlineData(MapType.SockHash, StreamVerdict.Pass)]
+    [InlineData(MapType.SockHash, StreamVerdict.Drop)]
+    [InlineData(MapType.SockHash, StreamVerdict.RedirectBack)]
+    [InlineData(MapType.SockMap, StreamVerdict.Pass)]
+    [InlineData(MapType.SockMap, StreamVerdict.RedirectBack)]
+    public void SkSkbStreamParserAndVerdictDecideWhatThePeerReads(MapType kind, StreamVerdict verdict)
+    {
+        using Map map = Map.Create(new MapSpec { Name = "stream_socks", Type = kind, KeySize = 4, ValueSize = 4, MaxEntries = 2 });
+        using var counters = Counters(2);
+        var parserCode = new Assembler()
+            .Mov(Register.R6, Register.R1)
+            .Emit(Instruction.LoadMapValue(Register.R1, counters.Map.Fd.Value, 0))
+            .Mov(Register.R2, 1)
+            .Atomic(AtomicOperation.Add, AccessSize.DoubleWord, Register.R1, 0, Register.R2)
+            .Load(AccessSize.Word, Register.R0, Register.R6, 0) // __sk_buff.len
+            .Exit()
+            .Build();
+        using Program parser = Program.Load(new ProgramSpec
+        {
+            Name = "stream_parser",
+            Type = ProgramType.SkSkb,
+            ExpectedAttachType = AttachType.SkSkbStreamParser,
+            Instructions = parserCode,
+            License = "GPL",
+        });
+        using Program verdictProgram = LoadVerdict(counters, map, verdict);
+        using SockMapLink parserLink = SockMapLink.Attach(parser, map, AttachType.SkSkbStreamParser);
+        using SockMapLink verdictLink = SockMapLink.Attach(verdictProgram, map, AttachType.SkSkbStreamVerdict);
+        using var pair = new StreamPair(map);
+        try
+        {
+            const string Message = "hello through sk_skb";
+            pair.Client.Send(System.Text.Encoding.ASCII.GetBytes(Message));
+            Assert.True(WaitUntil(() => counters[1] >= 1, TimeSpan.FromSeconds(5)), "the stream verdict did not run");
+            Assert.True(counters[0] >= 1, "the stream parser did not run");
+            string received = StreamPair.ReadUpTo(pair.Server, Message.Length, TimeSpan.FromMilliseconds(verdict == StreamVerdict.Pass ? 2000 : 300));
+            string echoed = StreamPair.ReadUpTo(pair.Client, Message.Length, TimeSpan.FromMilliseconds(verdict == StreamVerdict.RedirectBack ? 2000 : 300));
+            Assert.Equal(verdict == StreamVerdict.Pass ? Message : "", received);
+            Assert.Equal(verdict == StreamVerdict.RedirectBack ? Message : "", echoed);
+            if (verdictLink.IsBpfLink)
+            {
+                Assert.Equal(AttachType.SkSkbStreamVerdict, Assert.IsType<SockMapLinkInfo>(verdictLink.Info).AttachType);
+                Assert.Equal(AttachType.SkSkbStreamParser, Assert.IsType<SockMapLinkInfo>(parserLink.Info).AttachType);
+            }
+        }
+        finally
+        {
+            map.TryDelete(BitConverter.GetBytes(0));
         }
     }
 
@@ -318,10 +612,16 @@ public sealed class NetworkLinkTests
         Assert.Equal(-128, info.Priority);
     }
 
+    /// <summary>
+    /// The argument check only: registering a struct_ops map, and its programs running on a TCP connection, is
+    /// proven by effect in Collections/StructOpsTests (CongestionControlRegistersRunsOnATcpConnectionAndUnregisters).
+    /// </summary>
     [KernelFact]
     public void StructOpsRegistrationChecksItsMap()
     {
         using var counters = Counters();
-        Assert.Throws<ArgumentException>(() => StructOpsLink.Attach(counters.Map));
+        var error = Assert.Throws<ArgumentException>(() => StructOpsLink.Attach(counters.Map));
+        Assert.Equal("map", error.ParamName);
+        Assert.Contains("is a Array map, not a struct_ops map", error.Message);
     }
 }

@@ -68,24 +68,46 @@ public sealed class UprobeLinkTests
     }
 
     [KernelFact]
-    public void UprobeMultiAttachesManyFunctionsOrSaysWhyNot()
+    public void UprobeMultiCountsCallsOfEveryFunction()
     {
+        // uprobe.multi links are supported on this kernel (bpfsharp feature probe): a refusal is a failure.
         string target = NativeProgram("probe_target");
-        using var counters = Counters();
-        using Program program = LoadCounter(ProgramType.Kprobe, counters, AttachType.TraceUprobeMulti);
-        try
+        using var counters = Counters(2);
+        // Slot 0 counts bpfsharp_add, slot 1 main: the BPF cookie (0 or 1) picks the slot.
+        using Program program = Program.Load(new ProgramSpec
         {
-            using UprobeMultiLink link = UprobeMultiLink.Attach(program, target, ["bpfsharp_add", "main"]);
+            Name = "multi_count",
+            Type = ProgramType.Kprobe,
+            ExpectedAttachType = AttachType.TraceUprobeMulti,
+            Instructions = new Assembler()
+                .Call(HelperFunction.GetAttachCookie)
+                .Alu(AluOperation.LeftShift, Register.R0, 3)
+                .JumpIf(JumpOperation.Greater, Register.R0, 8, "out")
+                .Emit(Instruction.LoadMapValue(Register.R1, counters.Map.Fd.Value, 0))
+                .Alu(AluOperation.Add, Register.R1, Register.R0)
+                .Mov(Register.R2, 1)
+                .Atomic(AtomicOperation.Add, AccessSize.DoubleWord, Register.R1, 0, Register.R2)
+                .Label("out")
+                .Mov(Register.R0, 0)
+                .Exit()
+                .Build(),
+            License = "GPL",
+        });
+        using (UprobeMultiLink link = UprobeMultiLink.Attach(program, target, ["bpfsharp_add", "main"], cookies: [0, 1]))
+        {
             Assert.Equal("enabled=0 sum=6", RunTarget(target, 3));
-            Assert.Equal(4UL, counters[0]);
+            Assert.Equal(3UL, counters[0]);
+            Assert.Equal(1UL, counters[1]);
+            Assert.Equal("enabled=0 sum=10", RunTarget(target, 4));
+            Assert.Equal(7UL, counters[0]);
+            Assert.Equal(2UL, counters[1]);
             var info = Assert.IsType<UprobeMultiLinkInfo>(link.Info);
             Assert.Equal(2u, info.Count);
             Assert.Equal(target, info.Path);
         }
-        catch (BpfException e) when (e.Command == BpfSharp.Kernel.BpfCommand.LinkCreate)
-        {
-            Assert.Contains("uprobe.multi", e.Message);
-        }
+        Assert.Equal("enabled=0 sum=3", RunTarget(target, 2));
+        Assert.Equal(7UL, counters[0]);
+        Assert.Equal(2UL, counters[1]);
     }
 
     [KernelTheory]
