@@ -1,3 +1,4 @@
+using BpfSharp.Btf.Core;
 using System.CommandLine;
 using BpfSharp.Cli.Output;
 using BpfSharp.Collections;
@@ -24,11 +25,16 @@ internal static class ObjLoadCommand
         var pin = new Option<string?>("--pin") { Description = "Pin each loaded program as DIR/NAME in this bpffs directory (created if missing)" };
         var log = new Option<bool>("--log") { Description = "Print the whole verifier log of a rejected program, not only its reason" };
         var json = new Option<bool>("--json") { Description = "Print the outcome as one JSON document" };
+        var btf = new Option<string?>("--btf")
+        {
+            Description = "Resolve CO-RE relocations against this BTF (a raw BTF file or an ELF vmlinux with .BTF) instead of the running kernel's (like bpftool's --base-btf for kernels without /sys/kernel/btf/vmlinux)",
+        };
         var command = new Command("load", "Load every program of a BPF object (like bpftool prog loadall) and report what loaded");
         command.Arguments.Add(file);
         command.Options.Add(pin);
         command.Options.Add(log);
         command.Options.Add(json);
+        command.Options.Add(btf);
         command.SetAction(parseResult =>
         {
             TextWriter output = parseResult.InvocationConfiguration.Output;
@@ -43,12 +49,18 @@ internal static class ObjLoadCommand
                 Console.Error.WriteLine($"{Name}: {e.Message}");
                 return 1;
             }
-            return Load(spec, parseResult.GetValue(pin), parseResult.GetValue(log), parseResult.GetValue(json), output);
+            if (parseResult.GetValue(btf) is string btfPath && !File.Exists(btfPath))
+            {
+                Console.Error.WriteLine($"{Name}: --btf {btfPath}: no such file; give a raw BTF file (a copy of /sys/kernel/btf/vmlinux) or a vmlinux with a .BTF section");
+                return 1;
+            }
+            var options = new CollectionOptions { CoreTarget = parseResult.GetValue(btf) is string target ? CoreTarget.FromFile(target) : CoreTarget.Running };
+            return Load(spec, options, parseResult.GetValue(pin), parseResult.GetValue(log), parseResult.GetValue(json), output);
         });
         return command;
     }
 
-    private static int Load(CollectionSpec spec, string? pinDirectory, bool fullLog, bool json, TextWriter output)
+    private static int Load(CollectionSpec spec, CollectionOptions options, string? pinDirectory, bool fullLog, bool json, TextWriter output)
     {
         var failed = new List<(string Name, string Reason)>();
         while (true)
@@ -56,7 +68,7 @@ internal static class ObjLoadCommand
             Collection collection;
             try
             {
-                collection = Collection.Load(spec);
+                collection = Collection.Load(spec, options);
             }
             catch (VerifierException e) when (spec.Programs.TryGetValue(e.ProgramName, out ProgramSpec? rejected) && rejected.Autoload)
             {

@@ -721,12 +721,18 @@ public sealed class Collection : IDisposable
                     all.AddRange(f.Instructions);
                 }
                 _reports[section] = CoreRelocator.Apply(all, section, spec.Btf, spec.BtfExt, target);
+                // Split by slots, not by instruction count: a poisoned ld_imm64 becomes two one-slot calls, so the
+                // section may have more instructions than before, but every function keeps its slots.
                 int at = 0;
                 foreach (ObjectFunction f in functions)
                 {
-                    int count = f.Instructions.Count;
-                    _relocated[f] = all.GetRange(at, count);
-                    at += count;
+                    int slots = InstructionEncoding.CountSlots(f.Instructions);
+                    int start = at;
+                    for (int covered = 0; covered < slots; at++)
+                    {
+                        covered += all[at].Slots;
+                    }
+                    _relocated[f] = all.GetRange(start, at - start);
                 }
                 return _relocated[function];
             }

@@ -35,6 +35,42 @@ public class UnresolvedCoreRelocationTests
     }
 
     [KernelFact]
+    public void AgainstABtfWithoutTheKernelTypesEveryFunctionKeepsItsCodeAndTheFirstReachedRelocationIsNamed()
+    {
+        // core_task's 64-bit immediate relocations (enum values) become two one-slot calls each when poisoned; the
+        // functions after them must still end where they ended (a shifted split cut the last exit off).
+        CollectionSpec spec = CollectionSpec.Load(TestPrograms.Path("core_task"));
+        var options = new CollectionOptions { CoreTarget = CoreTarget.FromFile(TestPrograms.Path("minimal")) };
+
+        VerifierException error = Assert.Throws<VerifierException>(() => Collection.Load(spec, options).Dispose());
+
+        CoreRelocationResult relocation = Assert.IsType<CoreRelocationResult>(error.UnresolvedCoreRelocation);
+        Assert.Equal("struct task_struct.pid", relocation.LocalAccess);
+        Assert.Contains("has no STRUCT named 'task_struct'", relocation.PoisonReason);
+        Assert.DoesNotContain("last insn", error.Message);
+    }
+
+    [KernelFact]
+    public void ObjLoadResolvesAgainstTheBtfFileItIsGiven()
+    {
+        string tool = BpfSharp.Tests.Tools.ToolProcess.Executable;
+        string core = TestPrograms.Path("core_task");
+
+        (int exit, string output, string error) = ExternalTool.Execute(tool, "obj", "load", core, "--btf", "/sys/kernel/btf/vmlinux");
+        Assert.True(exit == 0, error);
+        Assert.Contains("loaded core_task (syscall)", output);
+
+        (exit, output, error) = ExternalTool.Execute(tool, "obj", "load", core, "--btf", TestPrograms.Path("minimal"));
+        Assert.Equal(1, exit);
+        Assert.Contains("failed core_task (syscall)", output);
+        Assert.Contains("CO-RE relocation #0 (byte_off of struct task_struct.pid)", error);
+
+        (exit, _, error) = ExternalTool.Execute(tool, "obj", "load", core, "--btf", "/nonexistent/vmlinux");
+        Assert.Equal(1, exit);
+        Assert.Contains("--btf /nonexistent/vmlinux: no such file", error);
+    }
+
+    [KernelFact]
     public void AnotherRejectionCarriesNoRelocation()
     {
         // verifier_reject fails for a reason of its own: no CO-RE relocation is blamed.
