@@ -176,6 +176,11 @@ public sealed class CorpusFeatureTests
         rodata.Lookup(BitConverter.GetBytes(0u), value);
         uint scaleOffset = spec.Variable("scale").Offset;
         Assert.Equal(5u, BitConverter.ToUInt32(value, (int)scaleOffset));
+        // The loader froze it (BPF_MAP_FREEZE) after writing the initial values; the kernel says so in fdinfo.
+        using (FileDescriptor.Lease lease = rodata.Fd.Borrow())
+        {
+            Assert.Contains("frozen:\t1\n", File.ReadAllText($"/proc/self/fdinfo/{lease.Fd}"));
+        }
 
         byte[] changed = (byte[])value.Clone();
         BitConverter.TryWriteBytes(changed.AsSpan((int)scaleOffset), 6u);
