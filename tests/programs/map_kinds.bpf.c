@@ -1,7 +1,8 @@
 // One map of each common kind in .maps, all touched by one XDP program so a test run proves each
 // was created with the right definition: hash, array, per-CPU hash and array, LRU hashes, LPM trie,
 // queue, stack, bloom filter (map_extra), ring buffer, stack trace, task storage, and an explicitly
-// sized map (key_size/value_size instead of types) with map_flags and numa_node.
+// sized map (key_size/value_size instead of types) with map_flags and numa_node. A tracepoint program
+// writes the calling thread's task storage (task storage helpers are for tracing programs, not XDP).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -53,6 +54,19 @@ int touch_maps(struct xdp_md *ctx)
 	bpf_ringbuf_output(&ringbuf, &value, sizeof(value), 0);
 	bpf_map_update_elem(&sized, &sized_key, sized_value, BPF_ANY);
 	return XDP_PASS;
+}
+
+struct task_struct;
+
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int store_task(void *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 *stored = bpf_task_storage_get(&task_storage, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (stored)
+		*stored = (__u32)bpf_get_current_pid_tgid() + ((__u64)0xabc << 32);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -8,6 +8,8 @@ struct event {
 	__u32 pid;
 	__u32 depth;
 	__u64 sum;
+	__u64 loop_sum;
+	__u64 calls;
 };
 
 struct {
@@ -70,16 +72,20 @@ int on_getpid(void *ctx)
 	struct loop_state state = { .sum = 0, .limit = depth_limit };
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	int seen = count_pid(pid);
+	__u64 call;
 
 	bpf_loop(16, add_step, &state, 0);
 	calls++;
+	call = calls;
 	last_pid = pid;
 
 	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (e) {
 		e->pid = pid;
 		e->depth = seen;
-		e->sum = fold(state.sum, calls);
+		e->sum = fold(state.sum, call);
+		e->loop_sum = state.sum;
+		e->calls = call;
 		bpf_ringbuf_submit(e, 0);
 	}
 	bpf_tail_call(ctx, &jump_table, 0);

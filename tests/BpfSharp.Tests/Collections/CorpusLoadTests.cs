@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using BpfSharp.Btf;
 using BpfSharp.Collections;
+using BpfSharp.Events;
 using BpfSharp.Kernel;
 using BpfSharp.Maps;
 using BpfSharp.Programs;
@@ -58,8 +59,51 @@ public sealed class CorpusLoadTests
         Assert.Equal(MapType.PerCpuHash, collection.Map("percpu_hash").Type);
         Assert.Equal(MapType.LruPerCpuHash, collection.Map("lru_percpu_hash").Type);
 
+        // Per-CPU maps: the one test run wrote the slot of the CPU it ran on, and every other CPU's slot is zero.
+        AssertOneCpuHolds(13UL, new PerCpuArrayMap<ulong>(collection.Map("percpu_array")).Lookup(1));
+        Assert.All(new PerCpuArrayMap<ulong>(collection.Map("percpu_array")).Lookup(0), v => Assert.Equal(0UL, v));
+        AssertOneCpuHolds(11UL, new PerCpuHashMap<uint, ulong>(collection.Map("percpu_hash")).Lookup(1));
+        AssertOneCpuHolds(11UL, new LruPerCpuHashMap<uint, ulong>(collection.Map("lru_percpu_hash")).Lookup(1));
+
+        // The bloom filter answers "maybe" for the pushed value.
+        var bloom = new BloomFilterMap<uint>(collection.Map("bloom"));
+        Assert.True(bloom.MayContain(8u));
+        Assert.Contains(Enumerable.Range(1000, 16), v => !bloom.MayContain((uint)v));
+
+        // The ring buffer holds the one record bpf_ringbuf_output wrote.
+        var records = new List<ulong>();
+        using (var ring = new RingBuffer(collection.Map("ringbuf")))
+        {
+            Assert.Equal(1, ring.Consume((in ulong record) => records.Add(record)));
+        }
+        Assert.Equal([11UL], records);
+
+        // Task storage: store_task writes the calling thread's id (tagged 0xabc in the high half) into its storage;
+        // user space reads it by a pidfd of that thread.
+        int tid;
+        using (new TestTracepoint(collection.Program("store_task"), "syscalls", "sys_enter_getppid"))
+        {
+            // One thread: the syscall and the pidfd must name the same task.
+            tid = LibC.GetTid();
+            LibC.Syscall(110 /* getppid */, 0, 0, 0, 0, 0);
+        }
+        int pidfd = (int)LibC.Syscall(434 /* pidfd_open */, tid, 0x80 /* PIDFD_THREAD */, 0, 0, 0);
+        Assert.True(pidfd >= 0, $"pidfd_open({tid}, PIDFD_THREAD) failed: {Marshal.GetLastPInvokeError()}");
+        try
+        {
+            Assert.Equal((0xabcUL << 32) | (uint)tid, collection.Map("task_storage").Lookup<int, ulong>(pidfd));
+        }
+        finally
+        {
+            LibC.Close(pidfd);
+        }
+
         Map sized = collection.Map("sized");
         Assert.Equal((8u, 16u), (sized.KeySize, sized.ValueSize));
+        // numa_node sets BPF_F_NUMA_NODE, which the kernel keeps in map_flags. The node itself (0) is not reported back:
+        // neither bpf_map_info nor /proc/PID/fdinfo carries it, so only the spec shows it.
+        Assert.Equal(MapFlags.NoPrealloc | MapFlags.NumaNode, sized.ReadInfo().Flags);
+        Assert.Equal(0u, CollectionSpec.Load(TestPrograms.Path("map_kinds")).Map("sized").NumaNode);
         byte[] value = new byte[16];
         sized.Lookup(BitConverter.GetBytes(5UL), value);
         Assert.Equal(21UL, BitConverter.ToUInt64(value, 0));
@@ -75,6 +119,12 @@ public sealed class CorpusLoadTests
         // Maps with BTF carry their key and value type ids into the kernel.
         Assert.NotEqual(0u, collection.Map("hash").BtfValueTypeId);
         Assert.NotNull(collection.Btf);
+    }
+
+    private static void AssertOneCpuHolds(ulong expected, ulong[] perCpu)
+    {
+        Assert.Equal(Cpus.PossibleCount, perCpu.Length);
+        Assert.Equal([expected], perCpu.Where(v => v != 0));
     }
 
     [KernelFact]
@@ -300,6 +350,8 @@ public sealed class CorpusLoadTests
             LibC.GetPid();
         }
         Assert.Equal(LibC.GetPid(), collection.Variable("pid").Get<int>());
+        // BPF_CORE_READ through two pointers: task->real_parent->tgid is the parent process, what getppid answers.
+        Assert.Equal(LibC.Syscall(110 /* getppid */, 0, 0, 0, 0, 0), collection.Variable("parent_tgid").Get<int>());
         Assert.Equal(1, collection.Variable("has_pid").Get<int>());
         Assert.Equal(0, collection.Variable("has_missing").Get<int>());
         Assert.Equal(1, collection.Variable("has_task_type").Get<int>());
