@@ -256,12 +256,18 @@ internal sealed class VethNamespace : IDisposable
         LinkTestSupport.MustRun("ip", "netns", "add", Namespace);
         try
         {
-            LinkTestSupport.MustRun("ip", "link", "add", HostInterface, "type", "veth", "peer", "name", PeerInterface, "netns", Namespace);
+            // Fixed addresses and permanent neighbour entries both ways: no ARP, so a test whose program drops packets
+            // for a while does not leave a failed neighbour entry that swallows the packets sent after it.
+            string hostMac = $"02:bf:01:{suffix[..2]}:{suffix[2..4]}:{suffix[4..6]}";
+            string peerMac = $"02:bf:02:{suffix[..2]}:{suffix[2..4]}:{suffix[4..6]}";
+            LinkTestSupport.MustRun("ip", "link", "add", HostInterface, "address", hostMac, "type", "veth", "peer", "name", PeerInterface, "address", peerMac, "netns", Namespace);
             LinkTestSupport.MustRun("ip", "addr", "add", $"{HostAddress}/24", "dev", HostInterface);
             LinkTestSupport.MustRun("ip", "link", "set", HostInterface, "up");
             LinkTestSupport.MustRun("ip", "-n", Namespace, "addr", "add", $"{PeerAddress}/24", "dev", PeerInterface);
             LinkTestSupport.MustRun("ip", "-n", Namespace, "link", "set", PeerInterface, "up");
             LinkTestSupport.MustRun("ip", "-n", Namespace, "link", "set", "lo", "up");
+            LinkTestSupport.MustRun("ip", "neigh", "replace", PeerAddress, "lladdr", peerMac, "dev", HostInterface, "nud", "permanent");
+            LinkTestSupport.MustRun("ip", "-n", Namespace, "neigh", "replace", HostAddress, "lladdr", hostMac, "dev", PeerInterface, "nud", "permanent");
             HostIndex = BpfSharp.Kernel.NetworkInterfaces.Index(HostInterface);
         }
         catch
