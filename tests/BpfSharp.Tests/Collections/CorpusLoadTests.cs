@@ -195,6 +195,10 @@ public sealed class CorpusLoadTests
             RunSyscall(collection, "read_externs");
             KernelConfig config = KernelConfig.Current!;
             Assert.Equal(KernelRelease.Current.VersionCode, collection.Variable("kernel_version").Get<uint>());
+            // x86-64 and arm64 kernels since 4.17 enter syscalls through __<arch>_sys_* wrappers, as kallsyms shows.
+            bool wrapper = File.ReadLines("/proc/kallsyms").Any(l => l.EndsWith(" __x64_sys_bpf", StringComparison.Ordinal) || l.EndsWith(" __arm64_sys_bpf", StringComparison.Ordinal));
+            Assert.True(wrapper);
+            Assert.True(collection.Variable("syscall_wrapper").Get<bool>());
             Assert.Equal((int)config.Number("CONFIG_HZ")!, collection.Variable("hz").Get<int>());
             Assert.Equal(1, collection.Variable("bpf_syscall").Get<int>()); // TRI_YES
             Assert.Equal(config.IsEnabled("CONFIG_BPF_JIT"), collection.Variable("bpf_jit").Get<bool>());
