@@ -106,7 +106,8 @@ public sealed class Collection : IDisposable
     /// Attaches every loaded program whose section name says where (tracepoints, raw and BTF tracepoints, kprobes,
     /// uprobes and USDT with a target in the name, trampolines, LSM, iterators): what a libbpf skeleton's attach
     /// does. Programs whose hook needs more than the name (XDP, tc, cgroups, sockets, bare <c>kprobe</c>) are left
-    /// for their Link type; <see cref="AutoAttach.CanAttach"/> tells which. USDT programs get usdt.bpf.h's spec maps
+    /// for their Link type; <see cref="AutoAttach.CanAttach"/> tells which, and the result's <see cref="LinkSet.NotAttached"/>
+    /// lists them with the reason. USDT programs get usdt.bpf.h's spec maps
     /// filled from this collection's maps. Then every struct_ops map is registered (<see cref="AttachStructOps"/>), both
     /// <c>.struct_ops</c> and <c>.struct_ops.link</c> ones, as a libbpf skeleton's attach does; its entry in the set is
     /// named after the map.
@@ -123,8 +124,18 @@ public sealed class Collection : IDisposable
         {
             foreach ((string name, Program program) in _programs)
             {
-                if (skipped.Contains(name) || !_sections.TryGetValue(name, out string? section) || !AutoAttach.CanAttach(section))
+                if (skipped.Contains(name))
                 {
+                    continue;
+                }
+                if (!_sections.TryGetValue(name, out string? section))
+                {
+                    links.AddNotAttached(name, "the program has no section name to say where it attaches; attach it with its Link type");
+                    continue;
+                }
+                if (AutoAttach.WhyNotAttachable(section) is string reason)
+                {
+                    links.AddNotAttached(name, reason);
                     continue;
                 }
                 IReadOnlyList<Link> made;

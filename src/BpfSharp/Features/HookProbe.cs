@@ -22,8 +22,11 @@ internal static unsafe class HookProbe
         HookKind.Fentry => TracingLoad(AttachType.TraceFentry),
         HookKind.Fexit => TracingLoad(AttachType.TraceFexit),
         HookKind.Lsm => KernelSupport.ForProgramType(ProgramType.Lsm),
-        HookKind.KprobeMulti => KprobeMulti(),
-        HookKind.UprobeMulti => UprobeMulti(),
+        HookKind.KprobeMulti => KprobeMulti(AttachType.TraceKprobeMulti, "kprobe.multi links"),
+        HookKind.UprobeMulti => UprobeMulti(AttachType.TraceUprobeMulti, "uprobe.multi links"),
+        HookKind.UprobeSession => UprobeMulti(AttachType.TraceUprobeSession, "uprobe.session links"),
+        HookKind.KprobeSession => KprobeMulti(AttachType.TraceKprobeSession, "kprobe.session links"),
+        HookKind.XdpLink => XdpLink(),
         HookKind.Tcx => LinkToMissingDevice(AttachType.TcxIngress),
         HookKind.Netkit => LinkToMissingDevice(AttachType.NetkitPrimary),
         HookKind.Netfilter => Netfilter(),
@@ -118,22 +121,22 @@ internal static unsafe class HookProbe
         return ProgramTypeProbe.Classify(spec);
     }
 
-    private static FeatureResult KprobeMulti()
+    private static FeatureResult KprobeMulti(AttachType attachType, string what)
     {
-        var spec = ProbeSpec(ProgramType.Kprobe, AttachType.TraceKprobeMulti);
+        var spec = ProbeSpec(ProgramType.Kprobe, attachType);
         // One symbol at an address no process maps: a kernel with kprobe.multi gets as far as
         // reading it and answers EFAULT; one without answers EOPNOTSUPP (no CONFIG_FPROBE) or EINVAL.
         return LinkCreate(spec, (ref LinkCreateAttr attr) =>
         {
-            attr.AttachType = (uint)AttachType.TraceKprobeMulti;
+            attr.AttachType = (uint)attachType;
             attr.KprobeMultiCount = 1;
             attr.KprobeMultiSyms = 8;
-        }, Errno.EFAULT, "kprobe.multi links");
+        }, Errno.EFAULT, what);
     }
 
-    private static FeatureResult UprobeMulti()
+    private static FeatureResult UprobeMulti(AttachType attachType, string what)
     {
-        var spec = ProbeSpec(ProgramType.Kprobe, AttachType.TraceUprobeMulti);
+        var spec = ProbeSpec(ProgramType.Kprobe, attachType);
         byte[] path = "/\0"u8.ToArray();
         ulong offset = 0;
         fixed (byte* pathPointer = path)
@@ -142,11 +145,11 @@ internal static unsafe class HookProbe
             // "/" is a directory: a kernel with uprobe.multi resolves it and answers EBADF.
             return LinkCreate(spec, (ref LinkCreateAttr attr) =>
             {
-                attr.AttachType = (uint)AttachType.TraceUprobeMulti;
+                attr.AttachType = (uint)attachType;
                 attr.UprobeMultiPath = pathAddress;
                 attr.UprobeMultiOffsets = offsetAddress;
                 attr.UprobeMultiCount = 1;
-            }, Errno.EBADF, "uprobe.multi links");
+            }, Errno.EBADF, what);
         }
     }
 
@@ -160,6 +163,29 @@ internal static unsafe class HookProbe
             attr.AttachType = (uint)attachType;
             attr.TargetFdOrIfindex = 0;
         }, Errno.ENODEV, $"{attachType} links");
+    }
+
+    private static FeatureResult XdpLink()
+    {
+        var spec = ProbeSpec(ProgramType.Xdp, AttachType.Xdp);
+        int loopback;
+        try
+        {
+            loopback = NetworkInterfaces.Index("lo");
+        }
+        catch (BpfException error)
+        {
+            return FeatureResult.Failed($"XDP links: no loopback device to probe with ({error.Message})");
+        }
+        // Native mode on the loopback device: a kernel with XDP links gets as far as asking the
+        // driver, which has no XDP, and answers EOPNOTSUPP without attaching anything; one without
+        // XDP links rejects the program type in BPF_LINK_CREATE with EINVAL.
+        return LinkCreate(spec, (ref LinkCreateAttr attr) =>
+        {
+            attr.AttachType = (uint)AttachType.Xdp;
+            attr.TargetFdOrIfindex = (uint)loopback;
+            attr.Flags = 1u << 2; // XDP_FLAGS_DRV_MODE
+        }, Errno.EOPNOTSUPP, "XDP links");
     }
 
     private static FeatureResult Netfilter()

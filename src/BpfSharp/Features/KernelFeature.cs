@@ -46,6 +46,12 @@ public enum HookKind
     /// <summary>Many user-space locations in one link (BPF_TRACE_UPROBE_MULTI).</summary>
     UprobeMulti,
 
+    /// <summary>uprobe.multi links run as sessions, entry and return in one program (BPF_TRACE_UPROBE_SESSION, since 6.13).</summary>
+    UprobeSession,
+
+    /// <summary>kprobe.multi links run as sessions, entry and return in one program (BPF_TRACE_KPROBE_SESSION, since 6.10).</summary>
+    KprobeSession,
+
     /// <summary>Static kernel tracepoints through perf events (tracefs events and tracepoint programs).</summary>
     Tracepoint,
 
@@ -66,6 +72,9 @@ public enum HookKind
 
     /// <summary>tc programs attached as links (tcx, since 6.6).</summary>
     Tcx,
+
+    /// <summary>XDP programs attached as links (BPF_LINK_CREATE with BPF_XDP, since 5.9); older kernels attach through netlink.</summary>
+    XdpLink,
 
     /// <summary>Programs attached to netkit devices (since 6.7).</summary>
     Netkit,

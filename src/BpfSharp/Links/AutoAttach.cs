@@ -12,25 +12,43 @@ namespace BpfSharp.Links;
 /// Attaches a program where its section name says (<c>tracepoint/syscalls/sys_enter_openat</c>,
 /// <c>uprobe/libc.so.6:malloc</c>, <c>usdt/./app:myprov:tick</c>, <c>iter/task</c>, ...), the way a
 /// libbpf skeleton's attach does. Sections whose hook needs more than the name tells (cgroups,
-/// XDP, tc, sockets, netfilter, struct_ops) and bare <c>kprobe</c>/<c>uprobe</c>/<c>usdt</c> sections
-/// without a target are not attached automatically: for them the result is empty.
+/// XDP, tc, sockets, netfilter, struct_ops), bare <c>kprobe</c>/<c>uprobe</c>/<c>usdt</c> sections
+/// without a target and multi-function trampolines are not attached automatically: for them the result is
+/// empty, and <see cref="WhyNotAttachable"/> says why.
 /// </summary>
 public static class AutoAttach
 {
     /// <summary>The names of usdt.bpf.h's maps, which <see cref="Attach"/> fills for USDT programs.</summary>
     public const string UsdtSpecsMapName = "__bpf_usdt_specs", UsdtIpToSpecIdMapName = "__bpf_usdt_ip_to_spec_id";
 
-    /// <summary>True when a program in <paramref name="sectionName"/> is attached by <see cref="Attach"/>.</summary>
-    public static bool CanAttach(string sectionName)
+    /// <summary>True when a program in <paramref name="sectionName"/> is attached by <see cref="Attach"/>; <see cref="WhyNotAttachable"/> says why not.</summary>
+    public static bool CanAttach(string sectionName) => WhyNotAttachable(sectionName) is null;
+
+    /// <summary>
+    /// Why <see cref="Attach"/> leaves a program in <paramref name="sectionName"/> alone (its hook needs more than the
+    /// name, the name has no target, or the kind has no attach support), or null when it attaches it.
+    /// </summary>
+    public static string? WhyNotAttachable(string sectionName)
     {
+        ArgumentNullException.ThrowIfNull(sectionName);
         SectionDefinition? definition = ProgramSections.TryResolve(sectionName);
-        if (definition is null || definition.AutoAttach == AutoAttachKind.None)
+        if (definition is null)
         {
-            return false;
+            return $"'{sectionName}' is not a BPF program section name";
         }
-        // Trampolines, LSM and iterators have their target from load time; the others need one in the name.
-        return definition.AutoAttach is AutoAttachKind.Trampoline or AutoAttachKind.Lsm or AutoAttachKind.Iterator
-            || definition.Target(sectionName).Length > 0;
+        switch (definition.AutoAttach)
+        {
+            case AutoAttachKind.None:
+                return $"a {definition.ProgramType} program's hook needs more than its section name (a device, cgroup, socket, map or other target); attach it with its Link type";
+            case AutoAttachKind.TrampolineMulti:
+                // No kernel this version knows offers a link for one trampoline program on many functions.
+                return "multi-function trampolines (fentry.multi, fexit.multi, fsession.multi) have no kernel link this version can create; load one fentry/fexit program per function and attach each with TracingLink";
+            case AutoAttachKind.Trampoline or AutoAttachKind.Lsm or AutoAttachKind.Iterator:
+                return null; // the target was given at load time
+        }
+        return definition.Target(sectionName).Length > 0
+            ? null
+            : $"section '{sectionName}' names no target ({definition.Pattern.TrimEnd('+')}/TARGET); attach it with its Link type";
     }
 
     /// <summary>Attaches <paramref name="program"/> as its section name says.</summary>
@@ -59,10 +77,12 @@ public static class AutoAttach
             AutoAttachKind.Kretsyscall => [KprobeLink.Attach(program, KprobeLink.SyscallFunction(target), isReturn: true)],
             AutoAttachKind.KprobeMulti => [KprobeMultiLink.Attach(program, KernelFunctions(target, sectionName))],
             AutoAttachKind.KretprobeMulti => [KprobeMultiLink.Attach(program, KernelFunctions(target, sectionName), isReturn: true)],
+            AutoAttachKind.KprobeSession => [KprobeMultiLink.AttachSession(program, KernelFunctions(target, sectionName))],
             AutoAttachKind.Uprobe => [AttachUprobe(program, target, isReturn: false, sectionName)],
             AutoAttachKind.Uretprobe => [AttachUprobe(program, target, isReturn: true, sectionName)],
             AutoAttachKind.UprobeMulti => [AttachUprobeMulti(program, target, isReturn: false, sectionName)],
             AutoAttachKind.UretprobeMulti => [AttachUprobeMulti(program, target, isReturn: true, sectionName)],
+            AutoAttachKind.UprobeSession => [AttachUprobeMulti(program, target, isReturn: false, sectionName, session: true)],
             AutoAttachKind.Usdt => [AttachUsdt(program, target, sectionName, findMap)],
             AutoAttachKind.Trampoline when definition.ExpectedAttachType == AttachType.TraceRawTp => [RawTracepointLink.Attach(program, null)],
             AutoAttachKind.Trampoline or AutoAttachKind.Lsm => [TracingLink.Attach(program, definition.ExpectedAttachType ?? AttachType.TraceFentry)],
@@ -86,9 +106,9 @@ public static class AutoAttach
         return UprobeLink.Attach(program, binary, numeric ? null : name, new UprobeOptions { IsReturn = isReturn, Offset = fileOffset });
     }
 
-    private static UprobeMultiLink AttachUprobeMulti(Program program, string target, bool isReturn, string sectionName)
+    private static UprobeMultiLink AttachUprobeMulti(Program program, string target, bool isReturn, string sectionName, bool session = false)
     {
-        (string binary, string pattern) = SplitBinary(target, sectionName, "uprobe.multi/BINARY:PATTERN");
+        (string binary, string pattern) = SplitBinary(target, sectionName, session ? "uprobe.session/BINARY:PATTERN" : "uprobe.multi/BINARY:PATTERN");
         string path = SharedLibraries.Resolve(binary);
         Regex glob = Glob(pattern);
         var functions = new SortedSet<string>(StringComparer.Ordinal);
@@ -109,7 +129,7 @@ public static class AutoAttach
         {
             throw new BpfException($"section '{sectionName}': no function in {path} matches '{pattern}'");
         }
-        return UprobeMultiLink.Attach(program, path, [.. functions], isReturn);
+        return session ? UprobeMultiLink.AttachSession(program, path, [.. functions]) : UprobeMultiLink.Attach(program, path, [.. functions], isReturn);
     }
 
     private static UsdtLink AttachUsdt(Program program, string target, string sectionName, Func<string, Map?>? findMap)

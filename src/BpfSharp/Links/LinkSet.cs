@@ -10,7 +10,15 @@ public sealed class LinkSet : IReadOnlyList<Link>, IDisposable
 {
     private readonly List<Link> _links = [];
     private readonly List<string> _programs = [];
+    private readonly Dictionary<string, string> _notAttached = new(StringComparer.Ordinal);
     private bool _disposed;
+
+    /// <summary>
+    /// The programs the call left unattached although nobody asked it to skip them, each with the reason (its
+    /// hook needs more than the section name, the section names no target, the kind cannot be attached
+    /// automatically): attach those with their Link type.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> NotAttached => _notAttached;
 
     /// <summary>The number of links.</summary>
     public int Count => _links.Count;
@@ -39,6 +47,8 @@ public sealed class LinkSet : IReadOnlyList<Link>, IDisposable
         _links.Add(link);
         _programs.Add(program);
     }
+
+    internal void AddNotAttached(string program, string reason) => _notAttached[program] = reason;
 
     /// <inheritdoc />
     public IEnumerator<Link> GetEnumerator() => _links.GetEnumerator();

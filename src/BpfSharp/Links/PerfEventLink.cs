@@ -79,7 +79,7 @@ public class PerfEventLink : Link
 
     private static FileDescriptor? TryCreateLink(Program program, FileDescriptor perfEvent, ulong cookie, string description)
     {
-        if (_linksUnsupported)
+        if (_linksUnsupported || LegacyAttach.IsForced)
         {
             return null;
         }

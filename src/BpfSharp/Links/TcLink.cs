@@ -13,6 +13,19 @@ public enum TcDirection
     Egress,
 }
 
+/// <summary>Where a tcx link goes among the device's other tcx programs (the kernel's mprog API).</summary>
+public sealed record TcxAttachOptions
+{
+    /// <summary>First, last, or next to a program or link on the hook; null for the end of the list.</summary>
+    public AttachPosition? Position { get; init; }
+
+    /// <summary>
+    /// Attach only if the hook's revision (it starts at 1 and grows by one with every attach and detach) is still
+    /// this, so a decision made from a view of the hook is not applied to a changed one; 0 for any revision.
+    /// </summary>
+    public ulong ExpectedRevision { get; init; }
+}
+
 /// <summary>Where a cls_bpf filter goes in the clsact qdisc's filter list.</summary>
 /// <param name="Priority">The filter priority (lower runs first), 1..65535.</param>
 /// <param name="Handle">The filter handle within that priority.</param>
@@ -57,9 +70,24 @@ public sealed class TcLink : Link
 
     /// <summary>Attaches a sched_cls program as a tcx link, or as a cls_bpf filter where the kernel has no tcx.</summary>
     /// <exception cref="BpfException">The device does not exist, or the kernel refused.</exception>
-    public static TcLink Attach(Program program, int ifindex, TcDirection direction)
+    public static TcLink Attach(Program program, int ifindex, TcDirection direction) => Attach(program, ifindex, direction, null);
+
+    /// <summary>
+    /// Attaches a sched_cls program as a tcx link at a position among the device's other tcx programs, optionally
+    /// only if the hook is still at a revision read before. Without options it behaves as the overload without them.
+    /// </summary>
+    /// <param name="program">A sched_cls program.</param>
+    /// <param name="ifindex">The device.</param>
+    /// <param name="direction">Ingress or egress.</param>
+    /// <param name="options">The position (<see cref="AttachPosition"/>) and expected revision; null for the end of the list.</param>
+    /// <exception cref="BpfException">
+    /// The relative program or link is not on the hook (ENOENT), the hook changed since the expected revision (ESTALE),
+    /// the kernel has no tcx (a position needs it: cls_bpf has priorities instead), or the kernel refused.
+    /// </exception>
+    public static TcLink Attach(Program program, int ifindex, TcDirection direction, TcxAttachOptions? options)
     {
         ArgumentNullException.ThrowIfNull(program);
+        bool ordered = options is not null && (options.Position is not null || options.ExpectedRevision != 0);
         AttachType attachType = direction == TcDirection.Ingress ? AttachType.TcxIngress : AttachType.TcxEgress;
         string description = $"tcx {direction.ToString().ToLowerInvariant()} link on ifindex {ifindex}";
         using var borrowed = new BorrowedDescriptors();
@@ -68,7 +96,14 @@ public sealed class TcLink : Link
             ProgOrMapFd = (uint)borrowed.Add(program.Fd),
             TargetFdOrIfindex = (uint)ifindex,
             AttachType = (uint)attachType,
+            Flags = options?.Position?.Flags ?? 0,
+            RelativeFdOrId = options?.Position?.RelativeId ?? 0,
+            ExpectedRevision = options?.ExpectedRevision ?? 0,
         };
+        if (options?.Position is AttachPosition position)
+        {
+            description += $", {position}";
+        }
         int fd = Bpf.TryCall(BpfCommand.LinkCreate, ref attr, out Errno errno);
         if (fd >= 0)
         {
@@ -76,11 +111,19 @@ public sealed class TcLink : Link
         }
         if (errno == Errno.EINVAL && !Features.KernelSupport.For(Features.HookKind.Tcx).IsSupported)
         {
+            if (ordered)
+            {
+                throw new BpfException($"attaching {program} as {description}: a position or expected revision needs tcx links (Linux 6.6), which this kernel lacks; "
+                    + "attach without them (a cls_bpf filter is placed by TcFilterOptions.Priority instead)");
+            }
             return AttachClassifier(program, ifindex, direction);
         }
         throw new BpfException(BpfCommands.Name(BpfCommand.LinkCreate), errno, $"attaching {program} as {description}", errno switch
         {
             Errno.ENODEV => "no network device has that interface index in this network namespace",
+            Errno.ENOENT when ordered => "the program or link the position is relative to is not attached to this hook",
+            Errno.ESTALE => $"the hook's programs changed since revision {options?.ExpectedRevision} (another program was attached or detached); read the revision again and retry",
+            Errno.EEXIST when ordered => "the program is already attached to this hook",
             Errno.EINVAL => "the program must be a sched_cls program (loaded with expected attach type TcxIngress/TcxEgress where the kernel checks it)",
             _ => null,
         });

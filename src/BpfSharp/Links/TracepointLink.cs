@@ -51,8 +51,11 @@ public sealed class TracepointLink : PerfEventLink
         return Attach(program, systemAndName[..separator], systemAndName[(separator + 1)..], cookie);
     }
 
-    /// <summary>Opens a disabled PERF_TYPE_TRACEPOINT event for a tracefs event id, for all processes.</summary>
-    internal static FileDescriptor OpenTracepointEvent(ulong id, string description)
+    /// <summary>
+    /// Opens a disabled PERF_TYPE_TRACEPOINT event for a tracefs event id: for every process (pid -1, cpu 0),
+    /// or, with <paramref name="pid"/>, for that process only (pid, cpu -1: a task filter needs any CPU).
+    /// </summary>
+    internal static FileDescriptor OpenTracepointEvent(ulong id, string description, int? pid = null)
     {
         var attr = new PerfEventAttr
         {
@@ -62,6 +65,8 @@ public sealed class TracepointLink : PerfEventLink
             WakeupEventsOrWatermark = 1,
             Flags = PerfEvents.FlagDisabled,
         };
-        return PerfEvents.Open(ref attr, pid: -1, cpu: 0, groupFd: -1, flags: 0, description);
+        return pid is int process and > 0
+            ? PerfEvents.Open(ref attr, pid: process, cpu: -1, groupFd: -1, flags: 0, description)
+            : PerfEvents.Open(ref attr, pid: -1, cpu: 0, groupFd: -1, flags: 0, description);
     }
 }

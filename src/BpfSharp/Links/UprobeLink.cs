@@ -77,7 +77,8 @@ public sealed class UprobeLink : PerfEventLink
         string kind = options.IsReturn ? "uretprobe" : "uprobe";
         string description = $"{kind} link {where}{(options.Pid is int p ? $" (pid {p})" : "")}";
         int pid = options.Pid ?? -1;
-        if (DynamicPmuType("uprobe") is uint pmuType)
+        // LegacyAttach forces the tracefs path, so tests reach it on kernels with the PMU.
+        if (!LegacyAttach.IsForced && DynamicPmuType("uprobe") is uint pmuType)
         {
             FileDescriptor perfEvent = OpenProbeEvent(pmuType, "uprobe", options.IsReturn, path, fileOffset, pid,
                 options.ReferenceCounterOffset, $"{kind} {where} perf event");
@@ -90,7 +91,9 @@ public sealed class UprobeLink : PerfEventLink
             FileDescriptor perfEvent;
             try
             {
-                perfEvent = TracepointLink.OpenTracepointEvent(probe.EventId, $"{kind} {where} perf event");
+                // The process filter goes on the perf event, as on the PMU path: the kernel then
+                // installs the probe only in that process and runs the program only for it.
+                perfEvent = TracepointLink.OpenTracepointEvent(probe.EventId, $"{kind} {where} perf event", options.Pid);
             }
             catch
             {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using BpfSharp.Features;
 using BpfSharp.Kernel;
 using BpfSharp.Programs;
 
@@ -65,19 +66,12 @@ public sealed class XdpLink : Link
         {
             return new XdpLink(new FileDescriptor(fd, description), description, ifindex, mode, null);
         }
-        var error = new BpfException(BpfCommands.Name(BpfCommand.LinkCreate), errno, $"attaching {program} as {description}", Hint(errno, mode));
-        if (errno == Errno.EINVAL)
+        // Only a kernel without XDP links (before 5.9) is sent to netlink: it rejects the link with EINVAL
+        // before looking at the program or device. On any other kernel EINVAL is about this attachment (a
+        // wrong program, flags or device), and netlink would hide that, or attach where the link refused.
+        if (errno == Errno.EINVAL && KernelSupport.For(HookKind.XdpLink).Status == FeatureStatus.Unsupported)
         {
-            // Kernels before 5.9 do not know XDP links (EINVAL): netlink is how they attach.
-            // If netlink refuses too, the link's error is the one about this program.
-            try
-            {
-                return AttachWithNetlink(program, ifindex, mode);
-            }
-            catch (BpfException)
-            {
-                throw error;
-            }
+            return AttachWithNetlink(program, ifindex, mode);
         }
         throw new BpfException(BpfCommands.Name(BpfCommand.LinkCreate), errno, $"attaching {program} as {description}", Hint(errno, mode));
     }
@@ -151,7 +145,7 @@ public sealed class XdpLink : Link
         Errno.EBUSY or Errno.EEXIST => "the device already has an XDP program in this mode; detach it first (ip link set dev DEV xdp off) or use another mode",
         Errno.ENODEV => "no network device has that interface index in this network namespace",
         Errno.EOPNOTSUPP or Errno.EINVAL when mode == XdpAttachMode.Native => "the device's driver has no native XDP; use XdpAttachMode.Generic",
-        Errno.EINVAL => "the program must be an XDP program (loaded with expected attach type Xdp for links), and the flags a single mode",
+        Errno.EINVAL => "the kernel has XDP links and refused this one: the program must be an XDP program (not a devmap/cpumap one), the device must exist in this network namespace, and the flags must be a single mode (links take no other XDP flags)",
         _ => null,
     };
 }
