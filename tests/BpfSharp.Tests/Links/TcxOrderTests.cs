@@ -38,10 +38,7 @@ public sealed class TcxOrderTests
     public void APositionDecidesWhichProgramsSeeThePacketsADroppingProgramEnds()
     {
         using var net = new VethNamespace();
-        // A permanent neighbour entry for the host end: otherwise the namespace's ARP requests, which the drop
-        // eats, are what the programs count, and the datagrams wait in the neighbour queue.
-        string hostMac = File.ReadAllText($"/sys/class/net/{net.HostInterface}/address").Trim();
-        MustRun("ip", "-n", net.Namespace, "neigh", "replace", net.HostAddress, "lladdr", hostMac, "dev", net.PeerInterface, "nud", "permanent");
+        // VethNamespace sets permanent neighbour entries: the programs count datagrams, not ARP retries the drop provokes.
         using var counters = Counters(3);
         using Program first = LoadCounter(ProgramType.SchedCls, counters, AttachType.TcxIngress, TcxNext, slot: 0, name: "count_first");
         using Program drop = LoadCounter(ProgramType.SchedCls, counters, AttachType.TcxIngress, TcxDrop, slot: 1, name: "drop");
