@@ -98,8 +98,10 @@ public sealed unsafe class UserRingBuffer : IDisposable
         }
     }
 
+    private long _recordsSubmitted;
+
     /// <summary>Records submitted since the writer was opened.</summary>
-    public long RecordsSubmitted { get; private set; }
+    public long RecordsSubmitted => Interlocked.Read(ref _recordsSubmitted);
 
     /// <summary>Reserves <paramref name="size"/> bytes; false when the buffer has no room now.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The record can never fit (larger than <see cref="MaxRecordSize"/>) or is empty.</exception>
@@ -288,7 +290,8 @@ public sealed unsafe class UserRingBuffer : IDisposable
         Interlocked.Exchange(ref *record.Header, committed);
         if (!discard)
         {
-            RecordsSubmitted++;
+            // Commits happen outside the reservation lock, from any number of threads.
+            Interlocked.Increment(ref _recordsSubmitted);
         }
     }
 
