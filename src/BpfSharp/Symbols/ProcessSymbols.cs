@@ -135,7 +135,7 @@ public sealed class ProcessSymbols
         }
         string path = region.Path;
         ModuleSymbols? module = path.EndsWith(" (deleted)", StringComparison.Ordinal) ? null : _cache.Get(path, region.Inode, Candidates(path));
-        string name = Path.GetFileName(path);
+        string name = Path.GetFileName(path.EndsWith(" (deleted)", StringComparison.Ordinal) ? path[..^10] : path);
         if (module is null || !module.TryGetVirtualAddress(fileOffset, out ulong virtualAddress))
         {
             return new UserFrame(address, null, 0, name, fileOffset);
