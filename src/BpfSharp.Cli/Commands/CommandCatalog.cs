@@ -20,5 +20,6 @@ internal static class CommandCatalog
         yield return Tools.Writesnoop.WritesnoopCommand.Create();
         yield return Tools.Run.RunCommand.Create();
         yield return Tools.Pagefaults.PagefaultsCommand.Create();
+        yield return Tools.Profile.ProfileCommand.Create();
     }
 }

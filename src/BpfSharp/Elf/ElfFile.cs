@@ -197,6 +197,25 @@ public sealed class ElfFile : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// The virtual address at which a PT_LOAD segment maps the byte at <paramref name="fileOffset"/>: the inverse of
+    /// <see cref="TryGetFileOffset"/>, what symbolizers need to turn a process address (through its mapping's file
+    /// offset) into the address symbols are given at.
+    /// </summary>
+    public bool TryGetVirtualAddress(ulong fileOffset, out ulong virtualAddress)
+    {
+        foreach (ElfSegment segment in _segments)
+        {
+            if (segment.Type == ElfSegmentType.Load && fileOffset >= segment.Offset && fileOffset - segment.Offset < segment.FileSize)
+            {
+                virtualAddress = segment.VirtualAddress + (fileOffset - segment.Offset);
+                return true;
+            }
+        }
+        virtualAddress = 0;
+        return false;
+    }
+
     /// <summary>Releases the file mapping, if the reader was opened from a path with <see cref="Open"/>.</summary>
     public void Dispose() => _owner?.Dispose();
 
