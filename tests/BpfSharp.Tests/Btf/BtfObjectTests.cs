@@ -73,7 +73,16 @@ public sealed class BtfObjectTests
         BtfObjectInfo? vmlinux = null;
         foreach (uint id in BtfObject.AllIds())
         {
-            using BtfObject btf = BtfObject.FromId(id);
+            BtfObject btf;
+            try
+            {
+                btf = BtfObject.FromId(id);
+            }
+            catch (BpfException e) when (e.Errno == BpfSharp.Kernel.Errno.ENOENT)
+            {
+                continue; // another test's BTF, freed between listing and opening
+            }
+            using var owned = btf;
             BtfObjectInfo info = btf.GetInfo();
             if (info is { IsKernel: true, Name: "vmlinux" })
             {
