@@ -82,25 +82,8 @@ public sealed class KernelSymbols
     /// </summary>
     public bool TryResolve(ulong address, out KernelSymbol symbol, out ulong offset)
     {
-        int low = 0, high = _byAddress.Length - 1, found = -1;
-        while (low <= high)
-        {
-            int middle = low + (high - low) / 2;
-            if (_byAddress[middle].Address <= address)
-            {
-                found = middle;
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle - 1;
-            }
-        }
-        // Walk back over equal addresses to the preferred (function) entry.
-        while (found > 0 && _byAddress[found - 1].Address == _byAddress[found].Address)
-        {
-            found--;
-        }
+        // The preferred (function) entry comes first among equal addresses.
+        int found = SortedAddresses.Floor(_byAddress, address, s => s.Address);
         if (found < 0 || _byAddress[found].Address == 0)
         {
             symbol = default;

@@ -118,26 +118,9 @@ public sealed class ModuleSymbols
     /// </summary>
     public bool TryResolve(ulong virtualAddress, out FunctionSymbol function, out ulong offset)
     {
-        int low = 0, high = _functions.Length - 1, found = -1;
-        while (low <= high)
-        {
-            int middle = low + (high - low) / 2;
-            if (_functions[middle].Address <= virtualAddress)
-            {
-                found = middle;
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle - 1;
-            }
-        }
-        // Walk back over aliases at the same address to the preferred one; on the way, a sized symbol that contains
-        // the address wins (nested or overlapping symbols are rare, but a zero-size label can sit inside a function).
-        while (found > 0 && _functions[found - 1].Address == _functions[found].Address)
-        {
-            found--;
-        }
+        // From the preferred alias at the last address at or below it, a sized symbol that contains the address wins
+        // (nested or overlapping symbols are rare, but a zero-size label can sit inside a function).
+        int found = SortedAddresses.Floor(_functions, virtualAddress, f => f.Address);
         for (int i = found; i >= 0 && i > found - 4; i--)
         {
             FunctionSymbol candidate = _functions[i];

@@ -350,6 +350,27 @@ internal sealed class VethNamespace : IDisposable
     public void SendUdpToHost(int port, string text) =>
         Bash($"echo {text} > /dev/udp/{HostAddress}/{port}");
 
+    /// <summary>Sends <paramref name="count"/> datagrams from the namespace to a fresh host socket; how many arrived.</summary>
+    public int DatagramsDelivered(int count)
+    {
+        using var receiver = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        receiver.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(HostAddress), 0));
+        int port = ((System.Net.IPEndPoint)receiver.LocalEndPoint!).Port;
+        for (int i = 0; i < count; i++)
+        {
+            SendUdpToHost(port, $"packet{i}");
+        }
+        int received = 0;
+        byte[] buffer = new byte[256];
+        // Wait for each datagram with a timeout: a dropped one never comes.
+        while (received < count && receiver.Poll(TimeSpan.FromMilliseconds(received == 0 ? 1500 : 500), System.Net.Sockets.SelectMode.SelectRead))
+        {
+            receiver.Receive(buffer);
+            received++;
+        }
+        return received;
+    }
+
     public void Dispose()
     {
         // Deleting the namespace deletes the peer, and with it the host end of the pair.

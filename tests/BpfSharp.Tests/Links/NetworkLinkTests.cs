@@ -16,26 +16,6 @@ public sealed class NetworkLinkTests
     private const int XdpDrop = 1, XdpPass = 2, TcxDrop = 2, TcxNext = -1, TcActShot = 2, TcActOk = 0;
 
     /// <summary>Sends datagrams from the namespace to a UDP socket on the host end; returns how many arrived.</summary>
-    private static int DatagramsDelivered(VethNamespace net, int count)
-    {
-        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        receiver.Bind(new IPEndPoint(IPAddress.Parse(net.HostAddress), 0));
-        int port = ((IPEndPoint)receiver.LocalEndPoint!).Port;
-        for (int i = 0; i < count; i++)
-        {
-            net.SendUdpToHost(port, $"packet{i}");
-        }
-        int received = 0;
-        byte[] buffer = new byte[256];
-        // Wait for each datagram with a timeout: a dropped one never comes.
-        while (received < count && receiver.Poll(TimeSpan.FromMilliseconds(received == 0 ? 1500 : 500), SelectMode.SelectRead))
-        {
-            receiver.Receive(buffer);
-            received++;
-        }
-        return received;
-    }
-
     [KernelFact]
     public void XdpLinkDropsThenPassesPacketsFromAnotherNamespace()
     {
@@ -46,7 +26,7 @@ public sealed class NetworkLinkTests
         using (XdpLink link = XdpLink.Attach(drop, net.HostInterface))
         {
             Assert.True(link.IsBpfLink);
-            Assert.Equal(0, DatagramsDelivered(net, 3));
+            Assert.Equal(0, net.DatagramsDelivered(3));
             Assert.True(counters[0] >= 1, "the XDP program saw no packet");
             var info = Assert.IsType<XdpLinkInfo>(link.Info);
             Assert.Equal(net.HostIndex, info.Ifindex);
@@ -58,15 +38,15 @@ public sealed class NetworkLinkTests
 
             link.Update(pass, expected: drop);
             Assert.Equal(pass.Id, link.Info.ProgramId);
-            Assert.Equal(3, DatagramsDelivered(net, 3));
+            Assert.Equal(3, net.DatagramsDelivered(3));
             Assert.True(counters[1] >= 3);
 
             link.Detach();
             ulong seen = counters[1];
-            Assert.Equal(2, DatagramsDelivered(net, 2));
+            Assert.Equal(2, net.DatagramsDelivered(2));
             Assert.Equal(seen, counters[1]);
         }
-        Assert.Equal(2, DatagramsDelivered(net, 2));
+        Assert.Equal(2, net.DatagramsDelivered(2));
     }
 
     [KernelFact]
@@ -79,7 +59,7 @@ public sealed class NetworkLinkTests
         {
             Assert.False(attachment.IsBpfLink);
             Assert.Contains("xdpgeneric", MustRun("ip", "link", "show", net.HostInterface));
-            Assert.Equal(0, DatagramsDelivered(net, 2));
+            Assert.Equal(0, net.DatagramsDelivered(2));
             Assert.True(counters[0] >= 1);
             Assert.Throws<NotSupportedException>(() => attachment.Pin("/sys/fs/bpf/never"));
 
@@ -89,7 +69,7 @@ public sealed class NetworkLinkTests
             Assert.Equal(Errno.EBUSY, exists.Errno);
         }
         Assert.DoesNotContain("xdp", MustRun("ip", "link", "show", net.HostInterface));
-        Assert.Equal(2, DatagramsDelivered(net, 2));
+        Assert.Equal(2, net.DatagramsDelivered(2));
     }
 
     [KernelFact]
@@ -102,17 +82,17 @@ public sealed class NetworkLinkTests
         using (TcLink counting = TcLink.Attach(count, net.HostInterface, TcDirection.Ingress))
         {
             Assert.True(counting.IsTcx);
-            Assert.Equal(3, DatagramsDelivered(net, 3));
+            Assert.Equal(3, net.DatagramsDelivered(3));
             Assert.True(counters[0] >= 3);
             var info = Assert.IsType<TcxLinkInfo>(counting.Info);
             Assert.Equal(AttachType.TcxIngress, info.AttachType);
             Assert.Equal(net.HostIndex, info.Ifindex);
             using (TcLink dropping = TcLink.Attach(drop, net.HostIndex, TcDirection.Ingress))
             {
-                Assert.Equal(0, DatagramsDelivered(net, 2));
+                Assert.Equal(0, net.DatagramsDelivered(2));
                 Assert.True(counters[1] >= 1);
             }
-            Assert.Equal(2, DatagramsDelivered(net, 2));
+            Assert.Equal(2, net.DatagramsDelivered(2));
         }
     }
 
@@ -126,13 +106,13 @@ public sealed class NetworkLinkTests
         {
             Assert.False(filter.IsTcx);
             Assert.Contains("cls_drop", MustRun("tc", "filter", "show", "dev", net.HostInterface, "ingress"));
-            Assert.Equal(0, DatagramsDelivered(net, 2));
+            Assert.Equal(0, net.DatagramsDelivered(2));
             Assert.True(counters[0] >= 1);
             var duplicate = Assert.Throws<BpfException>(() => TcLink.AttachClassifier(drop, net.HostIndex, TcDirection.Ingress));
             Assert.Equal(Errno.EEXIST, duplicate.Errno);
         }
         Assert.DoesNotContain("clsact", MustRun("tc", "qdisc", "show", "dev", net.HostInterface));
-        Assert.Equal(2, DatagramsDelivered(net, 2));
+        Assert.Equal(2, net.DatagramsDelivered(2));
         _ = TcActOk;
     }
 

@@ -14,26 +14,6 @@ public sealed class TcxOrderTests
 {
     private const int TcxNext = -1, TcxDrop = 2;
 
-    private static int DatagramsDelivered(VethNamespace net, int count)
-    {
-        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        receiver.Bind(new IPEndPoint(IPAddress.Parse(net.HostAddress), 0));
-        int port = ((IPEndPoint)receiver.LocalEndPoint!).Port;
-        for (int i = 0; i < count; i++)
-        {
-            net.SendUdpToHost(port, $"packet{i}");
-        }
-        int received = 0;
-        byte[] buffer = new byte[256];
-        // Wait for each datagram with a timeout: a dropped one never comes.
-        while (received < count && receiver.Poll(TimeSpan.FromMilliseconds(received == 0 ? 1500 : 500), SelectMode.SelectRead))
-        {
-            receiver.Receive(buffer);
-            received++;
-        }
-        return received;
-    }
-
     [KernelFact]
     public void APositionDecidesWhichProgramsSeeThePacketsADroppingProgramEnds()
     {
@@ -50,7 +30,7 @@ public sealed class TcxOrderTests
         using TcLink countingFirst = TcLink.Attach(first, net.HostIndex, TcDirection.Ingress, new TcxAttachOptions { Position = AttachPosition.Before(drop) });
 
         // Order: count_first, drop, count_last. The drop ends each run: count_last never sees a packet.
-        Assert.Equal(0, DatagramsDelivered(net, 3));
+        Assert.Equal(0, net.DatagramsDelivered(3));
         Assert.True(counters[0] >= 3, $"count_first saw {counters[0]} packets");
         Assert.True(counters[1] >= 3, $"drop saw {counters[1]} packets");
         Assert.Equal(0UL, counters[2]);
@@ -71,14 +51,14 @@ public sealed class TcxOrderTests
         // With the current revision (1 + three attaches), 'late' goes first and counts into slot 2.
         using (TcLink lateFirst = TcLink.Attach(late, net.HostIndex, TcDirection.Ingress, new TcxAttachOptions { Position = AttachPosition.First, ExpectedRevision = 4 }))
         {
-            Assert.Equal(0, DatagramsDelivered(net, 2));
+            Assert.Equal(0, net.DatagramsDelivered(2));
             Assert.True(counters[2] >= 2, $"late saw {counters[2]} packets");
         }
 
         // Without the drop, every program sees the packets and they are delivered.
         dropping.Dispose();
         ulong lastBefore = counters[2];
-        Assert.Equal(2, DatagramsDelivered(net, 2));
+        Assert.Equal(2, net.DatagramsDelivered(2));
         Assert.True(counters[2] >= lastBefore + 2);
     }
 }
