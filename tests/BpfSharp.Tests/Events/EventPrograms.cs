@@ -97,12 +97,15 @@ internal sealed class EventProducer : IDisposable
     /// bpf_ringbuf_output of a record built on the stack: a <see cref="SequenceRecord"/>, then (for
     /// larger <paramref name="recordSize"/>s, a multiple of 8) the sequence number in every further 8 bytes.
     /// </summary>
-    public static EventProducer RingOutput(RingBufferMap ring, int recordSize = 16) => Output(ring.Map, perf: false, recordSize);
+    /// <param name="ring">The ring buffer.</param>
+    /// <param name="recordSize">The record size.</param>
+    /// <param name="flags">bpf_ringbuf_output's flags: 1 is BPF_RB_NO_WAKEUP, 2 BPF_RB_FORCE_WAKEUP.</param>
+    public static EventProducer RingOutput(RingBufferMap ring, int recordSize = 16, int flags = 0) => Output(ring.Map, perf: false, recordSize, flags);
 
     /// <summary>bpf_perf_event_output (BPF_F_CURRENT_CPU) of the record <see cref="RingOutput"/> writes.</summary>
     public static EventProducer PerfOutput(PerfEventArrayMap perf, int recordSize = 16) => Output(perf.Map, perf: true, recordSize);
 
-    private static EventProducer Output(Map target, bool perf, int recordSize)
+    private static EventProducer Output(Map target, bool perf, int recordSize, int flags = 0)
     {
         if (recordSize < 16 || recordSize % 8 != 0 || recordSize > 256)
         {
@@ -131,7 +134,7 @@ internal sealed class EventProducer : IDisposable
         else
         {
             a.LoadMapFd(Register.R1, target.Fd.Value).Mov(Register.R2, Register.R10).Alu(AluOperation.Add, Register.R2, start)
-                .Mov(Register.R3, recordSize).Mov(Register.R4, 0).Call(HelperFunction.RingBufOutput);
+                .Mov(Register.R3, recordSize).Mov(Register.R4, flags).Call(HelperFunction.RingBufOutput);
         }
         a.JumpIf(JumpOperation.NotEqual, Register.R0, 0, "dropped")
             .Mov(Register.R1, 1).Atomic(AtomicOperation.Add, AccessSize.DoubleWord, Register.R9, 0, Register.R1).Goto("out")

@@ -114,6 +114,46 @@ public sealed class RingBufferTests
     }
 
     [KernelFact]
+    public void MaxLatencyDrainsRecordsSubmittedWithoutAWakeup()
+    {
+        const int NoWakeup = 1;
+        using var map = RingBufferMap.Create(64 * 1024, "ev_nowake");
+        using var producer = EventProducer.RingOutput(map, flags: NoWakeup);
+        using var reader = new RingBuffer(map);
+        var late = new Thread(() =>
+        {
+            Thread.Sleep(50);
+            producer.Run(3);
+        });
+
+        // Without a bound, records submitted with BPF_RB_NO_WAKEUP do not end a wait: it runs to its timeout and
+        // drains them only then.
+        late.Start();
+        long started = Environment.TickCount64;
+        Assert.Equal(3, reader.Poll(_ => { }, 600));
+        Assert.True(Environment.TickCount64 - started >= 550, "the wait ended before its timeout");
+        late.Join();
+
+        // With MaxLatency, a wait with no timeout drains them within the bound.
+        reader.MaxLatency = TimeSpan.FromMilliseconds(100);
+        late = new Thread(() =>
+        {
+            Thread.Sleep(50);
+            producer.Run(3);
+        });
+        late.Start();
+        started = Environment.TickCount64;
+        int received = 0;
+        while (received < 3 && Environment.TickCount64 - started < 10_000)
+        {
+            received += reader.Poll(_ => { });
+        }
+        late.Join();
+        Assert.Equal(3, received);
+        Assert.True(Environment.TickCount64 - started < 2_000, $"took {Environment.TickCount64 - started} ms");
+    }
+
+    [KernelFact]
     public void WakeupCoalescingTakesALaterBurstInTheSameDrain()
     {
         using var map = RingBufferMap.Create(64 * 1024, "ev_coalesce");

@@ -59,6 +59,7 @@ internal static class ExecsnoopCommand
         }
         CollectionSpec spec = ToolHost.OpenObject("execsnoop");
         filters.Apply(spec);
+        spec.Variable("wakeup_bytes").Set((ulong)spec.Map("events").MaxEntries / 4);
         using Collection collection = ToolHost.Load("execsnoop", spec);
         if (filters.Cgroup is string cgroupPath)
         {
@@ -72,7 +73,8 @@ internal static class ExecsnoopCommand
                 throw new ToolException($"--cgroup {cgroupPath}: {e.Message}", e);
             }
         }
-        using var ring = new RingBuffer(collection.Map("events"));
+        // The BPF side wakes this reader only when a quarter of the ring is waiting; it drains every 100 ms besides.
+        using var ring = new RingBuffer(collection.Map("events")) { MaxLatency = TimeSpan.FromMilliseconds(100) };
         using var until = new RunUntil(duration);
         using JsonLines? lines = json ? new JsonLines() : null;
         using LinkSet links = collection.AttachAll();

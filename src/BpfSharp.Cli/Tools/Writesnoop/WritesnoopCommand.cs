@@ -251,6 +251,7 @@ internal static class WritesnoopCommand
             spec.Variable("target_dev").Set(file.KernelDevice);
         }
         spec.Variable("top_mode").Set((byte)(options.Top is null ? 0 : 1));
+        spec.Variable("wakeup_bytes").Set((ulong)spec.Map("events").MaxEntries / 4);
         return spec;
     }
 }
