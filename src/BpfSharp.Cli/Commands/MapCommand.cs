@@ -5,13 +5,14 @@ using BpfSharp.Maps;
 
 namespace BpfSharp.Cli.Commands;
 
-/// <summary><c>bpfsharp map list</c>: every map in the kernel (like <c>bpftool map show</c>).</summary>
+/// <summary><c>bpfsharp map list</c>: every map in the kernel (like <c>bpftool map show</c>); <c>map dump</c> is in its own file.</summary>
 internal static class MapCommand
 {
     internal static Command Create()
     {
         var command = new Command("map", "Inspect the maps in the kernel");
         command.Subcommands.Add(CreateList());
+        command.Subcommands.Add(MapDumpCommand.Create());
         return command;
     }
 

@@ -5,7 +5,7 @@ using BpfSharp.Programs;
 
 namespace BpfSharp.Cli.Commands;
 
-/// <summary><c>bpfsharp prog list</c>: every program loaded in the kernel (like <c>bpftool prog show</c>); <c>prog stats</c> is in its own file.</summary>
+/// <summary><c>bpfsharp prog list</c>: every program loaded in the kernel (like <c>bpftool prog show</c>); <c>prog stats</c> and <c>prog dump</c> are in their own files.</summary>
 internal static class ProgCommand
 {
     internal static Command Create()
@@ -13,6 +13,7 @@ internal static class ProgCommand
         var command = new Command("prog", "Inspect the programs loaded in the kernel");
         command.Subcommands.Add(CreateList());
         command.Subcommands.Add(ProgStatsCommand.Create());
+        command.Subcommands.Add(ProgDumpCommand.Create());
         return command;
     }
 

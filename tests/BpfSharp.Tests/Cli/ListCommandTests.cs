@@ -70,6 +70,24 @@ public class ListCommandTests
         Assert.Contains(entry.GetProperty("pids").EnumerateArray(), p => p.GetProperty("pid").GetInt32() == Environment.ProcessId);
     }
 
+    [KernelFact]
+    public void ProgDumpShowsTheTranslatedCodeWithHelperAndMapNames()
+    {
+        using CounterSlots counters = LinkTestSupport.Counters(name: "dumped_counts");
+        using Program program = LinkTestSupport.LoadCounter(ProgramType.SocketFilter, counters, pid: Environment.ProcessId, name: "dumped_prog");
+
+        string listing = Run("prog", "dump", "--id", program.Id.ToString());
+
+        string[] lines = listing.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith($"{program.Id}: socket_filter name dumped_prog tag {program.GetInfo().Tag}", lines[0]);
+        Assert.Contains(lines, l => l.Contains("call ") && l.EndsWith("<bpf_get_current_pid_tgid>", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains($"<map id {counters.Map.Id} dumped_counts value+0>"));
+        // As many instruction slots as the kernel reports bytes of translated code.
+        Assert.Equal((int)program.GetInfo().XlatedSize / 8, program.GetTranslatedInstructions().Sum(i => i.Slots));
+        Assert.Equal(program.GetTranslatedInstructions().Count, lines.Length - 1);
+        Assert.Equal(listing, Run("prog", "dump", "--name", "dumped_prog"));
+    }
+
     private static string UapiName(ProgramType type) => BpfSharp.Kernel.UapiNames.Name(type);
 
     private static JsonElement Json(string command, string key)
