@@ -33,28 +33,9 @@ internal static class MapDumpCommand
         return command;
     }
 
-    private static Map Open(uint? id, string? name, string? pinned)
-    {
-        if ((id is null ? 0 : 1) + (name is null ? 0 : 1) + (pinned is null ? 0 : 1) != 1)
-        {
-            throw new ToolException("give exactly one of --id, --name or --pinned (bpfsharp map list shows ids and names)");
-        }
-        if (pinned is not null)
-        {
-            return Map.OpenPinned(pinned, ObjectAccess.ReadOnly);
-        }
-        if (name is not null)
-        {
-            uint[] matches = [.. Map.All().Where(m => m.Name == name).Select(m => m.Id)];
-            id = matches.Length switch
-            {
-                1 => matches[0],
-                0 => throw new ToolException($"no map is named '{name}' (bpfsharp map list shows them)"),
-                _ => throw new ToolException($"{matches.Length} maps are named '{name}' (ids {string.Join(", ", matches)}); give --id"),
-            };
-        }
-        return Map.FromId(id!.Value, ObjectAccess.ReadOnly);
-    }
+    private static Map Open(uint? id, string? name, string? pinned) =>
+        ObjectSelector.Open(id, name, pinned, "map", () => Map.All().Select(m => (m.Id, m.Name)),
+            mapId => Map.FromId(mapId, ObjectAccess.ReadOnly), path => Map.OpenPinned(path, ObjectAccess.ReadOnly));
 
     private static void Dump(Map map, bool json, TextWriter output)
     {

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using BpfSharp.Asm;
-using BpfSharp.Cli.Tools;
 using BpfSharp.Programs;
 using BpfSharp.Symbols;
 
@@ -64,26 +63,7 @@ internal static class ProgDumpCommand
         }
     }
 
-    private static BpfSharp.Programs.Program Open(uint? id, string? name, string? pinned)
-    {
-        if ((id is null ? 0 : 1) + (name is null ? 0 : 1) + (pinned is null ? 0 : 1) != 1)
-        {
-            throw new ToolException("give exactly one of --id, --name or --pinned (bpfsharp prog list shows ids and names)");
-        }
-        if (pinned is not null)
-        {
-            return BpfSharp.Programs.Program.OpenPinned(pinned);
-        }
-        if (name is not null)
-        {
-            uint[] matches = [.. BpfSharp.Programs.Program.All().Where(p => p.Name == name).Select(p => p.Id)];
-            id = matches.Length switch
-            {
-                1 => matches[0],
-                0 => throw new ToolException($"no program is named '{name}' (bpfsharp prog list shows them)"),
-                _ => throw new ToolException($"{matches.Length} programs are named '{name}' (ids {string.Join(", ", matches)}); give --id"),
-            };
-        }
-        return BpfSharp.Programs.Program.FromId(id!.Value);
-    }
+    private static BpfSharp.Programs.Program Open(uint? id, string? name, string? pinned) =>
+        ObjectSelector.Open(id, name, pinned, "prog", () => BpfSharp.Programs.Program.All().Select(p => (p.Id, p.Name)),
+            BpfSharp.Programs.Program.FromId, path => BpfSharp.Programs.Program.OpenPinned(path));
 }
