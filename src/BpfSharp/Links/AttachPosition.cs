@@ -3,8 +3,8 @@ using BpfSharp.Programs;
 namespace BpfSharp.Links;
 
 /// <summary>
-/// Where a program goes among the programs of a multi-program hook (tcx; the kernel's mprog API,
-/// BPF_F_BEFORE / BPF_F_AFTER): first, last, or next to a program or link already there. Programs on
+/// Where a program goes among the programs of a multi-program hook (tcx, and cgroups on Linux 6.16 and later; the
+/// kernel's mprog API, BPF_F_BEFORE / BPF_F_AFTER): first, last, or next to a program or link already there. Programs on
 /// such a hook run in order, and one that returns a verdict other than "next" ends the run, so the
 /// position decides which programs see a packet.
 /// </summary>
@@ -59,9 +59,28 @@ public sealed class AttachPosition
         return new(flag | FlagId | FlagLink, link.Id, $"{(flag == FlagBefore ? "before" : "after")} {link.Description}");
     }
 
+    /// <summary>True when the position names a program (by id) rather than a link or an end of the list.</summary>
+    internal bool IsRelativeToProgram => (Flags & FlagId) != 0 && (Flags & FlagLink) == 0;
+
     /// <summary>A description, such as <c>before program 'count'</c>.</summary>
     internal string Description { get; }
 
     /// <inheritdoc />
     public override string ToString() => Description;
+}
+
+/// <summary>
+/// Where a link goes among the other programs of a multi-program hook (tcx, and cgroups on Linux 6.16 and later: the
+/// kernel's mprog API).
+/// </summary>
+public sealed record MultiAttachOptions
+{
+    /// <summary>First, last, or next to a program or link on the hook; null for the end of the list.</summary>
+    public AttachPosition? Position { get; init; }
+
+    /// <summary>
+    /// Attach only if the hook's revision (it starts at 1 and grows by one with every attach and detach) is still
+    /// this, so a decision made from a view of the hook is not applied to a changed one; 0 for any revision.
+    /// </summary>
+    public ulong ExpectedRevision { get; init; }
 }

@@ -44,6 +44,44 @@ public sealed class CgroupLink : Link
         return new CgroupLink(fd, description, cgroupPath, attachType, null);
     }
 
+    /// <summary>
+    /// Attaches as a BPF link at a position among the cgroup hook's programs, which run in order (the kernel's mprog
+    /// API for cgroups, Linux 6.16); dispose detaches.
+    /// </summary>
+    /// <param name="program">A cgroup program.</param>
+    /// <param name="cgroupPath">A cgroup v2 directory.</param>
+    /// <param name="attachType">The hook.</param>
+    /// <param name="options">The position and expected revision; null attaches at the end, as <see cref="Attach(Program, string, AttachType)"/>.</param>
+    /// <exception cref="BpfException">The kernel refused: the relative program is not on the hook, the revision changed, or the kernel has no ordered cgroup links.</exception>
+    public static CgroupLink Attach(Program program, string cgroupPath, AttachType attachType, MultiAttachOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        if (options is null || options.Position is null && options.ExpectedRevision == 0)
+        {
+            return Attach(program, cgroupPath, attachType);
+        }
+        string description = $"cgroup {attachType} link on {cgroupPath}{(options.Position is { } position ? $", {position}" : "")}";
+        using FileDescriptor cgroup = ProgramAttachment.OpenTarget(cgroupPath, directory: true, "cgroup");
+        using FileDescriptor.Lease lease = cgroup.Borrow();
+        int cgroupFd = lease.Fd;
+        FileDescriptor fd = Create(program, attachType, description, (ref LinkCreateAttr attr) =>
+        {
+            attr.TargetFdOrIfindex = (uint)cgroupFd;
+            attr.Flags = options.Position?.Flags ?? 0;
+            attr.RelativeFdOrId = options.Position?.RelativeId ?? 0;
+            attr.ExpectedRevision = options.ExpectedRevision;
+        }, errno => errno switch
+        {
+            Errno.EINVAL when options.Position is { IsRelativeToProgram: true } =>
+                "a program attached to a cgroup through a link is placed relative to its link (AttachPosition.Before/After(link)), not to the program; or the kernel takes no positions for cgroup links (that needs Linux 6.16)",
+            Errno.EINVAL => "the kernel does not take positions for cgroup links (that needs Linux 6.16), or the program does not fit the hook; attach without a position",
+            Errno.ENOENT => "the program or link the position is relative to is not attached to this cgroup hook",
+            Errno.ESTALE => $"the hook's programs changed since revision {options.ExpectedRevision}; read the revision again and retry",
+            _ => Hint(errno, attachType),
+        });
+        return new CgroupLink(fd, description, cgroupPath, attachType, null);
+    }
+
     /// <summary>Attaches the legacy way (BPF_PROG_ATTACH); dispose detaches exactly this program.</summary>
     /// <param name="program">A cgroup program.</param>
     /// <param name="cgroupPath">A cgroup v2 directory.</param>

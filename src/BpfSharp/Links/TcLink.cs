@@ -13,19 +13,6 @@ public enum TcDirection
     Egress,
 }
 
-/// <summary>Where a tcx link goes among the device's other tcx programs (the kernel's mprog API).</summary>
-public sealed record TcxAttachOptions
-{
-    /// <summary>First, last, or next to a program or link on the hook; null for the end of the list.</summary>
-    public AttachPosition? Position { get; init; }
-
-    /// <summary>
-    /// Attach only if the hook's revision (it starts at 1 and grows by one with every attach and detach) is still
-    /// this, so a decision made from a view of the hook is not applied to a changed one; 0 for any revision.
-    /// </summary>
-    public ulong ExpectedRevision { get; init; }
-}
-
 /// <summary>Where a cls_bpf filter goes in the clsact qdisc's filter list.</summary>
 /// <param name="Priority">The filter priority (lower runs first), 1..65535.</param>
 /// <param name="Handle">The filter handle within that priority.</param>
@@ -84,7 +71,7 @@ public sealed class TcLink : Link
     /// The relative program or link is not on the hook (ENOENT), the hook changed since the expected revision (ESTALE),
     /// the kernel has no tcx (a position needs it: cls_bpf has priorities instead), or the kernel refused.
     /// </exception>
-    public static TcLink Attach(Program program, int ifindex, TcDirection direction, TcxAttachOptions? options)
+    public static TcLink Attach(Program program, int ifindex, TcDirection direction, MultiAttachOptions? options)
     {
         ArgumentNullException.ThrowIfNull(program);
         bool ordered = options is not null && (options.Position is not null || options.ExpectedRevision != 0);

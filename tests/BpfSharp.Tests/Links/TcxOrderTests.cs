@@ -25,9 +25,9 @@ public sealed class TcxOrderTests
         using Program last = LoadCounter(ProgramType.SchedCls, counters, AttachType.TcxIngress, TcxNext, slot: 2, name: "count_last");
 
         // A fresh hook is at revision 1; every attach moves it on by one.
-        using TcLink dropping = TcLink.Attach(drop, net.HostIndex, TcDirection.Ingress, new TcxAttachOptions { ExpectedRevision = 1 });
-        using TcLink countingLast = TcLink.Attach(last, net.HostIndex, TcDirection.Ingress, new TcxAttachOptions { Position = AttachPosition.After(dropping) });
-        using TcLink countingFirst = TcLink.Attach(first, net.HostIndex, TcDirection.Ingress, new TcxAttachOptions { Position = AttachPosition.Before(drop) });
+        using TcLink dropping = TcLink.Attach(drop, net.HostIndex, TcDirection.Ingress, new MultiAttachOptions { ExpectedRevision = 1 });
+        using TcLink countingLast = TcLink.Attach(last, net.HostIndex, TcDirection.Ingress, new MultiAttachOptions { Position = AttachPosition.After(dropping) });
+        using TcLink countingFirst = TcLink.Attach(first, net.HostIndex, TcDirection.Ingress, new MultiAttachOptions { Position = AttachPosition.Before(drop) });
 
         // Order: count_first, drop, count_last. The drop ends each run: count_last never sees a packet.
         Assert.Equal(0, net.DatagramsDelivered(3));
@@ -38,18 +38,18 @@ public sealed class TcxOrderTests
         // A view of the hook from before those attaches is stale: the kernel refuses to act on it.
         using Program late = LoadCounter(ProgramType.SchedCls, counters, AttachType.TcxIngress, TcxNext, slot: 2, name: "late");
         var stale = Assert.Throws<BpfException>(() => TcLink.Attach(late, net.HostIndex, TcDirection.Ingress,
-            new TcxAttachOptions { Position = AttachPosition.First, ExpectedRevision = 1 }));
+            new MultiAttachOptions { Position = AttachPosition.First, ExpectedRevision = 1 }));
         Assert.Equal(Errno.ESTALE, stale.Errno);
         Assert.Contains("changed since revision 1", stale.Message);
 
         // A position relative to a program that is not on the hook names the problem.
         var missing = Assert.Throws<BpfException>(() => TcLink.Attach(late, net.HostIndex, TcDirection.Ingress,
-            new TcxAttachOptions { Position = AttachPosition.After(late) }));
+            new MultiAttachOptions { Position = AttachPosition.After(late) }));
         Assert.Equal(Errno.ENOENT, missing.Errno);
         Assert.Contains("not attached to this hook", missing.Message);
 
         // With the current revision (1 + three attaches), 'late' goes first and counts into slot 2.
-        using (TcLink lateFirst = TcLink.Attach(late, net.HostIndex, TcDirection.Ingress, new TcxAttachOptions { Position = AttachPosition.First, ExpectedRevision = 4 }))
+        using (TcLink lateFirst = TcLink.Attach(late, net.HostIndex, TcDirection.Ingress, new MultiAttachOptions { Position = AttachPosition.First, ExpectedRevision = 4 }))
         {
             Assert.Equal(0, net.DatagramsDelivered(2));
             Assert.True(counters[2] >= 2, $"late saw {counters[2]} packets");
