@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace BpfSharp.Cli.Tools;
@@ -14,4 +15,14 @@ internal static class CString
 
     /// <summary>The field as text (UTF-8, up to its first NUL).</summary>
     internal static string Decode(ReadOnlySpan<byte> field) => Encoding.UTF8.GetString(Bytes(field));
+}
+
+/// <summary>A task's command name as bpf_get_current_comm writes it into an event or key: 16 bytes, NUL-padded.</summary>
+[InlineArray(16)]
+internal struct TaskComm
+{
+    private byte _first;
+
+    /// <summary>The name, up to its first NUL.</summary>
+    public override readonly string ToString() => CString.Decode(this);
 }

@@ -206,9 +206,8 @@ public sealed class ElfFile : IDisposable
     {
         foreach (ElfSegment segment in _segments)
         {
-            if (segment.Type == ElfSegmentType.Load && fileOffset >= segment.Offset && fileOffset - segment.Offset < segment.FileSize)
+            if (segment.Type == ElfSegmentType.Load && segment.TryGetVirtualAddress(fileOffset, out virtualAddress))
             {
-                virtualAddress = segment.VirtualAddress + (fileOffset - segment.Offset);
                 return true;
             }
         }

@@ -82,4 +82,12 @@ public readonly record struct ElfSegment
     /// <summary>True when <paramref name="virtualAddress"/> lies in the part of the segment backed by the file.</summary>
     public bool ContainsFileBacked(ulong virtualAddress) =>
         virtualAddress >= VirtualAddress && virtualAddress - VirtualAddress < FileSize;
+
+    /// <summary>The virtual address the segment maps the byte at <paramref name="fileOffset"/> to, when the byte is in it.</summary>
+    public bool TryGetVirtualAddress(ulong fileOffset, out ulong virtualAddress)
+    {
+        bool inside = fileOffset >= Offset && fileOffset - Offset < FileSize;
+        virtualAddress = inside ? VirtualAddress + (fileOffset - Offset) : 0;
+        return inside;
+    }
 }

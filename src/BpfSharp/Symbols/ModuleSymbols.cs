@@ -17,9 +17,9 @@ public readonly record struct FunctionSymbol(string Name, ulong Address, ulong S
 public sealed class ModuleSymbols
 {
     private readonly FunctionSymbol[] _functions;
-    private readonly (ulong Offset, ulong FileSize, ulong VirtualAddress)[] _segments;
+    private readonly ElfSegment[] _segments; // the PT_LOAD headers, without their data (the file is closed)
 
-    private ModuleSymbols(string path, FunctionSymbol[] functions, (ulong, ulong, ulong)[] segments, bool isPositionIndependent)
+    private ModuleSymbols(string path, FunctionSymbol[] functions, ElfSegment[] segments, bool isPositionIndependent)
     {
         Path = path;
         _functions = functions;
@@ -87,10 +87,7 @@ public sealed class ModuleSymbols
             order = a.Name.Length.CompareTo(b.Name.Length);
             return order != 0 ? order : string.CompareOrdinal(a.Name, b.Name);
         });
-        var segments = elf.Segments
-            .Where(s => s.Type == ElfSegmentType.Load)
-            .Select(s => (s.Offset, s.FileSize, s.VirtualAddress))
-            .ToArray();
+        ElfSegment[] segments = [.. elf.Segments.Where(s => s.Type == ElfSegmentType.Load).Select(s => s with { Data = default })];
         return new ModuleSymbols(path, functions.ToArray(), segments, elf.Header.Type == ElfType.SharedObject);
     }
 
@@ -100,11 +97,10 @@ public sealed class ModuleSymbols
     /// </summary>
     public bool TryGetVirtualAddress(ulong fileOffset, out ulong virtualAddress)
     {
-        foreach ((ulong offset, ulong fileSize, ulong address) in _segments)
+        foreach (ElfSegment segment in _segments)
         {
-            if (fileOffset >= offset && fileOffset - offset < fileSize)
+            if (segment.TryGetVirtualAddress(fileOffset, out virtualAddress))
             {
-                virtualAddress = address + (fileOffset - offset);
                 return true;
             }
         }

@@ -134,8 +134,9 @@ public sealed class ProcessSymbols
             return new UserFrame(address, null, 0, region.Label, address - region.Start);
         }
         string path = region.Path;
-        ModuleSymbols? module = path.EndsWith(" (deleted)", StringComparison.Ordinal) ? null : _cache.Get(path, region.Inode, Candidates(path));
-        string name = Path.GetFileName(path.EndsWith(" (deleted)", StringComparison.Ordinal) ? path[..^10] : path);
+        bool deleted = path.EndsWith(" (deleted)", StringComparison.Ordinal);
+        ModuleSymbols? module = deleted ? null : _cache.Get(path, region.Inode, Candidates(path));
+        string name = Path.GetFileName(deleted ? path[..^" (deleted)".Length] : path);
         if (module is null || !module.TryGetVirtualAddress(fileOffset, out ulong virtualAddress))
         {
             return new UserFrame(address, null, 0, name, fileOffset);

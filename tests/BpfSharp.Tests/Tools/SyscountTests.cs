@@ -187,7 +187,7 @@ public class SyscountReportTests
         unsafe
         {
             stats.Slots[7] = 3;
-            "app"u8.CopyTo(new Span<byte>(stats.Comm, 16));
+            "app"u8.CopyTo(stats.Comm);
         }
         SyscountRow row = Assert.Single(report.Rows([KeyValuePair.Create(42u, stats)]));
         using var stream = new MemoryStream();

@@ -77,7 +77,7 @@ internal sealed class ExecEvent
             Ppid = (int)header.Ppid,
             Uid = header.Uid,
             Ret = header.Ret,
-            Comm = header.CommString(),
+            Comm = header.Comm.ToString(),
             Args = args,
             TruncatedArgs = header.TruncatedArgs,
             MoreArgs = (header.Flags & MoreArgsFlag) != 0,
@@ -165,13 +165,5 @@ internal unsafe struct ExecEventHeader
     internal uint TruncatedArgs;
     internal uint Flags;
     internal uint Reserved;
-    internal fixed byte Comm[16];
-
-    internal readonly string CommString()
-    {
-        fixed (byte* comm = Comm)
-        {
-            return CString.Decode(new ReadOnlySpan<byte>(comm, 16));
-        }
-    }
+    internal TaskComm Comm;
 }

@@ -121,7 +121,7 @@ internal static class ProfileCommand
         var entries = counts.Entries<StackKey, ulong>().ToList();
         foreach (KeyValuePair<StackKey, ulong> entry in entries)
         {
-            resolver.Observe(entry.Key.Pid, entry.Key.CommString());
+            resolver.Observe(entry.Key.Pid, entry.Key.Comm.ToString());
         }
         resolver.Refresh();
         List<ProfileStack> stacks = ProfileStack.Merge(entries.Select(e => resolver.Resolve(e.Key, e.Value)));
@@ -215,7 +215,7 @@ internal static class ProfileCommand
     {
         foreach (StackKey key in counts.Keys<StackKey>())
         {
-            resolver.Observe(key.Pid, key.CommString());
+            resolver.Observe(key.Pid, key.Comm.ToString());
         }
     }
 }

@@ -4,7 +4,7 @@ namespace BpfSharp.Cli.Tools.Profile;
 
 /// <summary>struct stack_key of profile.bpf.c: the key of the <c>counts</c> map.</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal unsafe struct StackKey
+internal struct StackKey
 {
     /// <summary>-EFAULT from bpf_get_stackid: no stack of that kind (user code has no kernel stack, kernel threads no user stack).</summary>
     internal const int NoStack = -14;
@@ -12,13 +12,5 @@ internal unsafe struct StackKey
     internal uint Pid;
     internal int KernelStackId;
     internal int UserStackId;
-    internal fixed byte Comm[16];
-
-    internal readonly string CommString()
-    {
-        fixed (byte* comm = Comm)
-        {
-            return CString.Decode(new ReadOnlySpan<byte>(comm, 16));
-        }
-    }
+    internal TaskComm Comm;
 }

@@ -53,38 +53,31 @@ internal sealed class StackResolver(StackTraceMap stacks)
     /// <summary>The named frames, outer to inner, of one counted sample key.</summary>
     internal ProfileStack Resolve(StackKey key, ulong count)
     {
-        string comm = key.CommString();
+        string comm = key.Comm.ToString();
         var frames = new List<StackFrame>();
-        if (key.UserStackId >= 0)
+        ProcessSymbols? symbols = _processes.TryGetValue(key.Pid, out var process) ? process.Symbols : null;
+        AppendStack(frames, key.UserStackId, kernel: false, address => symbols?.Resolve(address).ToString() ?? "[unknown]");
+        AppendStack(frames, key.KernelStackId, kernel: true, address =>
+            (_kernel ??= KernelSymbols.Current).TryResolve(address, out KernelSymbol symbol, out _) ? symbol.Name : "[unknown]");
+        return new ProfileStack(key.Pid, comm, count, frames);
+    }
+
+    /// <summary>Appends a stack's frames outermost first, or a marker when bpf_get_stackid failed for a reason other than "no such stack".</summary>
+    private void AppendStack(List<StackFrame> frames, int stackId, bool kernel, Func<ulong, string> name)
+    {
+        if (stackId >= 0)
         {
-            ProcessSymbols? symbols = _processes.TryGetValue(key.Pid, out var process) ? process.Symbols : null;
-            ulong[] addresses = Stack(key.UserStackId);
+            ulong[] addresses = Stack(stackId);
             for (int i = addresses.Length - 1; i >= 0; i--)
             {
                 // Outer frames hold return addresses, which point after the call: look up the call itself.
-                ulong address = i == 0 ? addresses[i] : addresses[i] - 1;
-                frames.Add(new StackFrame(symbols?.Resolve(address).ToString() ?? "[unknown]", false));
+                frames.Add(new StackFrame(name(i == 0 ? addresses[i] : addresses[i] - 1), kernel));
             }
         }
-        else if (key.UserStackId != StackKey.NoStack && key.UserStackId != -1)
+        else if (stackId != StackKey.NoStack && stackId != -1)
         {
-            frames.Add(new StackFrame("[missed user stack]", false));
+            frames.Add(new StackFrame(kernel ? "[missed kernel stack]" : "[missed user stack]", kernel));
         }
-        if (key.KernelStackId >= 0)
-        {
-            _kernel ??= KernelSymbols.Current;
-            ulong[] addresses = Stack(key.KernelStackId);
-            for (int i = addresses.Length - 1; i >= 0; i--)
-            {
-                ulong address = i == 0 ? addresses[i] : addresses[i] - 1;
-                frames.Add(new StackFrame(_kernel.TryResolve(address, out KernelSymbol symbol, out _) ? symbol.Name : "[unknown]", true));
-            }
-        }
-        else if (key.KernelStackId != StackKey.NoStack && key.KernelStackId != -1)
-        {
-            frames.Add(new StackFrame("[missed kernel stack]", true));
-        }
-        return new ProfileStack(key.Pid, comm, count, frames);
     }
 
     private ulong[] Stack(int id)

@@ -13,7 +13,7 @@ internal unsafe struct SyscallStats
     internal ulong Count;
     internal ulong TotalNs;
     internal fixed ulong Slots[SlotCount];
-    internal fixed byte Comm[16];
+    internal TaskComm Comm;
 
     internal readonly ulong[] SlotArray()
     {
@@ -25,13 +25,6 @@ internal unsafe struct SyscallStats
         return slots;
     }
 
-    internal readonly string CommString()
-    {
-        fixed (byte* comm = Comm)
-        {
-            return CString.Decode(new ReadOnlySpan<byte>(comm, 16));
-        }
-    }
 }
 
 /// <summary>One row of syscount's report: a call (by number and name) or a process (by pid and comm), and its counts.</summary>

@@ -18,7 +18,7 @@ internal sealed record SyscountReport(bool ByProcess, bool Latency, int Top)
     internal IReadOnlyList<SyscountRow> Rows(IEnumerable<KeyValuePair<uint, SyscallStats>> entries)
     {
         IEnumerable<SyscountRow> rows = entries
-            .Select(e => new SyscountRow(e.Key, ByProcess ? e.Value.CommString() : CallName(e.Key), e.Value.Count, e.Value.TotalNs, e.Value.SlotArray()))
+            .Select(e => new SyscountRow(e.Key, ByProcess ? e.Value.Comm.ToString() : CallName(e.Key), e.Value.Count, e.Value.TotalNs, e.Value.SlotArray()))
             .Where(r => r.Count > 0)
             .OrderByDescending(r => Latency ? r.TotalNs : r.Count)
             .ThenByDescending(r => r.Count)
