@@ -72,6 +72,8 @@ public sealed class PerfBufferTests
         using var producer = EventProducer.PerfOutput(map);
         var reported = new List<(int Cpu, ulong Count)>();
         using var reader = new PerfBuffer(map, new PerfBufferOptions { PagesPerCpu = 1, OnLost = (cpu, n) => reported.Add((cpu, n)) });
+        // Both test runs must write to the same CPU's ring: the loss is reported ahead of the next record there.
+        using var pin = new CpuPin();
 
         // One test run stays on one CPU: a one-page ring holds 128 samples, the rest are lost.
         producer.Run(1000);
@@ -85,6 +87,7 @@ public sealed class PerfBufferTests
         producer.Run(1);
         int cpu = -1;
         Assert.Equal(1, reader.Consume(_ => cpu = reader.CurrentCpu));
+        Assert.Equal(pin.Cpu, cpu);
         Assert.Equal((long)stalled.Dropped, reader.LostRecords);
         Assert.Equal((long)stalled.Dropped, reader.LostRecordsOnCpu(cpu));
         Assert.Equal([(cpu, stalled.Dropped)], reported);
