@@ -12,6 +12,7 @@ internal static class CommandCatalog
         yield return FeatureCommand.Create();
         yield return ObjCommand.Create();
         yield return BtfCommand.Create();
+        yield return GenCommand.Create();
         yield return ProgCommand.Create();
         yield return MapCommand.Create();
         yield return LinkCommand.Create();

@@ -23,6 +23,7 @@ public sealed class Collection : IDisposable
     private readonly Dictionary<string, string> _sections = new(StringComparer.Ordinal);
     private readonly HashSet<Map> _borrowedMaps = [];
     private readonly List<MapMemory> _memories = [];
+    private readonly Dictionary<string, MapMemory> _globalData = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StructOpsLayout> _structOpsLayouts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, byte[]> _structOpsValues = new(StringComparer.Ordinal);
     private static readonly byte[] ZeroKey = new byte[4];
@@ -70,6 +71,17 @@ public sealed class Collection : IDisposable
     public Variable Variable(string name) => _variables.TryGetValue(name, out Variable? variable)
         ? variable
         : throw new KeyNotFoundException($"collection '{Name}' has no global variable '{name}'; its variables: {string.Join(", ", _variables.Keys)}");
+
+    /// <summary>
+    /// The live memory of a global data section (<c>.data</c>, <c>.rodata</c>, <c>.bss</c>, <c>.data.NAME</c>...): the
+    /// collection's own mapping of the section's array map, read and written in place with no system call, the whole
+    /// section at once (what a skeleton's section struct overlays). <c>.rodata</c> is mapped read-only.
+    /// </summary>
+    /// <param name="section">The ELF section name, such as <c>.bss</c>.</param>
+    /// <exception cref="KeyNotFoundException">The object has no such section with variables, or its map was not created.</exception>
+    public MapMemory GlobalData(string section) => _globalData.TryGetValue(section, out MapMemory? memory)
+        ? memory
+        : throw new KeyNotFoundException($"collection '{Name}' has no mapped global data section '{section}'; it has: {string.Join(", ", _globalData.Keys)}");
 
     /// <summary>The names of the struct_ops maps (<c>SEC(".struct_ops")</c> and <c>SEC(".struct_ops.link")</c> variables), each ready to register with <see cref="AttachStructOps"/>.</summary>
     public IEnumerable<string> StructOpsMaps => _structOpsValues.Keys;
@@ -643,6 +655,10 @@ public sealed class Collection : IDisposable
                     bool frozen = map.Flags.HasFlag(MapFlags.ReadOnlyProgram);
                     memory = map.MapMemory(writable: !frozen && !map.Flags.HasFlag(MapFlags.ReadOnly));
                     _memories.Add(memory);
+                    if (variable.Map.SectionName is { } section)
+                    {
+                        _globalData[section] = memory;
+                    }
                 }
                 memories[mapName] = memory;
             }

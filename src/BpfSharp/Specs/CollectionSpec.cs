@@ -128,6 +128,27 @@ public sealed class CollectionSpec
         return FromStream(stream, file);
     }
 
+    /// <summary>
+    /// The initial contents of a global data section (<c>.data</c>, <c>.rodata</c>, <c>.bss</c>, <c>.data.NAME</c>...), to
+    /// edit before loading: what <see cref="VariableSpec"/> writes one variable at a time, the whole section at once
+    /// (what a skeleton's section struct overlays). At least the map's value size long.
+    /// </summary>
+    /// <param name="section">The ELF section name, such as <c>.rodata</c>.</param>
+    /// <exception cref="KeyNotFoundException">The object has no global data map for that section.</exception>
+    public Span<byte> GlobalData(string section)
+    {
+        MapSpec map = MapsByName.Values.FirstOrDefault(m => m.SectionName == section && section is not (".maps" or "maps") && m.Type == MapType.Array)
+            ?? throw new KeyNotFoundException($"{Name} has no global data section '{section}'; its sections: "
+                + string.Join(", ", MapsByName.Values.Where(m => m.SectionName is not null && m.SectionName.StartsWith('.')).Select(m => m.SectionName)));
+        if (map.InitialValue is null || map.InitialValue.Length < map.ValueSize)
+        {
+            byte[] grown = new byte[map.ValueSize];
+            map.InitialValue?.AsSpan(0, Math.Min(map.InitialValue.Length, grown.Length)).CopyTo(grown);
+            map.InitialValue = grown;
+        }
+        return map.InitialValue;
+    }
+
     /// <summary>The program named <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">No program has that name; the message lists those that exist.</exception>
     public ProgramSpec Program(string name) => ProgramsByName.TryGetValue(name, out ProgramSpec? spec)
