@@ -123,4 +123,10 @@ public sealed class SkeletonTests
             .Select(t => (string)t.GetField("ObjectName")!.GetValue(null)!).Order()];
         Assert.Equal(objects, skeletons);
     }
+
+    [Fact]
+    public void AnEmbeddingSkeletonCarriesTheObjectFileByteForByte()
+    {
+        Assert.Equal(File.ReadAllBytes(TestPrograms.Path("skeleton")), ObjectBytes.ToArray());
+    }
 }
