@@ -53,20 +53,13 @@ internal static class GenCommand
             }
             var options = new SkeletonOptions
             {
-                Namespace = parseResult.GetValue(ns),
-                ClassName = parseResult.GetValue(className),
-                Internal = parseResult.GetValue(makeInternal),
-                Types = parseResult.GetValue(types) ?? [],
-                ObjectSource = resourceName is not null ? SkeletonObjectSource.Resource : filePath is not null ? SkeletonObjectSource.File : SkeletonObjectSource.Embedded,
-                ResourceName = resourceName,
-                ObjectPath = filePath,
+                Namespace = parseResult.GetValue(ns), ClassName = parseResult.GetValue(className), Internal = parseResult.GetValue(makeInternal),
+                Types = parseResult.GetValue(types) ?? [], ResourceName = resourceName, ObjectPath = filePath,
             };
             string source;
             try
             {
-                byte[] bytes = File.ReadAllBytes(objectPath);
-                CollectionSpec spec = CollectionSpec.FromBytes(bytes, Path.GetFileName(objectPath));
-                source = SkeletonGenerator.Generate(spec, bytes, options);
+                source = SkeletonGenerator.Generate(objectPath, options);
             }
             catch (Exception e) when (e is BpfObjectException or BtfException or ArgumentException or IOException or UnauthorizedAccessException)
             {

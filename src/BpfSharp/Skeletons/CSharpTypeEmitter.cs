@@ -15,6 +15,9 @@ namespace BpfSharp.Skeletons;
 /// </summary>
 internal sealed class CSharpTypeEmitter
 {
+    private const string Interop = "global::System.Runtime.InteropServices.";
+    private const string BitFieldType = "global::BpfSharp.Skeletons.BitField";
+
     private readonly BtfSpec _btf;
     private readonly CSharpNames _names;
     private readonly Dictionary<int, string> _declared = new();
@@ -114,7 +117,7 @@ internal sealed class CSharpTypeEmitter
             2 => signed ? "short" : "ushort",
             4 => signed ? "int" : "uint",
             8 => signed ? "long" : "ulong",
-            16 => signed ? "Int128" : "UInt128",
+            16 => signed ? "global::System.Int128" : "global::System.UInt128",
             _ => throw new BtfException($"{type.Describe()} is {type.Size} bytes, which no integer has"),
         };
     }
@@ -176,7 +179,7 @@ internal sealed class CSharpTypeEmitter
     {
         output.Append(indent).Append("/// <summary>C <c>").Append(Escape(array.C)).Append("</c>")
             .Append(array.Text ? ": text, up to the first NUL." : ".").AppendLine("</summary>");
-        output.Append(indent).Append("[InlineArray(").Append(array.Count).AppendLine(")]");
+        output.Append(indent).Append("[global::System.Runtime.CompilerServices.InlineArray(").Append(array.Count).AppendLine(")]");
         output.Append(indent).Append("public struct ").AppendLine(array.Name);
         output.Append(indent).AppendLine("{");
         output.Append(indent).Append("    private ").Append(array.Element).AppendLine(" _element0;");
@@ -186,9 +189,9 @@ internal sealed class CSharpTypeEmitter
             output.Append(indent).AppendLine("    /// <summary>The text up to the first NUL (or all of it), decoded as UTF-8.</summary>");
             output.Append(indent).AppendLine("    public override readonly string ToString()");
             output.Append(indent).AppendLine("    {");
-            output.Append(indent).AppendLine("        ReadOnlySpan<byte> bytes = this;");
+            output.Append(indent).AppendLine("        global::System.ReadOnlySpan<byte> bytes = this;");
             output.Append(indent).AppendLine("        int end = bytes.IndexOf((byte)0);");
-            output.Append(indent).AppendLine("        return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);");
+            output.Append(indent).AppendLine("        return global::System.Text.Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);");
             output.Append(indent).AppendLine("    }");
         }
         output.Append(indent).AppendLine("}");
@@ -238,7 +241,7 @@ internal sealed class CSharpTypeEmitter
         string kind = type.Kind == BtfKind.Union ? "union" : "struct";
         output.Append(indent).Append("/// <summary>C <c>").Append(kind).Append(' ').Append(type.HasName ? type.Name : "(anonymous)")
             .Append("</c>, ").Append(type.Size).AppendLine(" bytes.</summary>");
-        output.Append(indent).Append("[StructLayout(LayoutKind.Explicit, Size = ").Append(type.Size);
+        output.Append(indent).Append("[global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Explicit, Size = ").Append(type.Size);
         if (_btf.IsPacked(type.Id) || type.Size % Math.Max(1, _btf.AlignOf(type.Id)) != 0)
         {
             output.Append(", Pack = 1");
@@ -285,7 +288,7 @@ internal sealed class CSharpTypeEmitter
                 continue;
             }
             output.Append(indent).Append("/// <summary>C <c>").Append(c).AppendLine("</c>.</summary>");
-            output.Append(indent).Append("[FieldOffset(").Append(bitOffset / 8).Append(")] public ").Append(fieldType).Append(' ').Append(fieldName).AppendLine(";");
+            output.Append(indent).Append("[global::System.Runtime.InteropServices.FieldOffset(").Append(bitOffset / 8).Append(")] public ").Append(fieldType).Append(' ').Append(fieldName).AppendLine(";");
             output.AppendLine();
         }
     }
@@ -309,8 +312,8 @@ internal sealed class CSharpTypeEmitter
             throw new BtfException($"bitfield '{member.Name}' has type {memberType.Describe()}, which C does not allow");
         }
         string at = bitOffset.ToString(CultureInfo.InvariantCulture) + ", " + member.BitfieldSize.ToString(CultureInfo.InvariantCulture);
-        string read = signed ? $"BitField.ReadSigned(MemoryMarshal.AsBytes(new ReadOnlySpan<{owner}>(in this)), {at})"
-            : $"BitField.Read(MemoryMarshal.AsBytes(new ReadOnlySpan<{owner}>(in this)), {at})";
+        string read = signed ? $"{BitFieldType}.ReadSigned({Interop}MemoryMarshal.AsBytes(new global::System.ReadOnlySpan<{owner}>(in this)), {at})"
+            : $"{BitFieldType}.Read({Interop}MemoryMarshal.AsBytes(new global::System.ReadOnlySpan<{owner}>(in this)), {at})";
         string getter = propertyType == "bool" ? read + " != 0" : $"({propertyType}){read}";
         string value = propertyType == "bool" ? "value ? 1UL : 0UL" : "unchecked((ulong)value)";
         output.Append(indent).Append("/// <summary>C <c>").Append(Escape(_btf.FormatC(member.TypeId, member.Name))).Append(" : ").Append(member.BitfieldSize)
@@ -318,7 +321,7 @@ internal sealed class CSharpTypeEmitter
         output.Append(indent).Append("public ").Append(propertyType).Append(' ').AppendLine(fieldName);
         output.Append(indent).AppendLine("{");
         output.Append(indent).Append("    readonly get => ").Append(getter).AppendLine(";");
-        output.Append(indent).Append("    set => BitField.Write(MemoryMarshal.AsBytes(new Span<").Append(owner).Append(">(ref this)), ").Append(at).Append(", ").Append(value).AppendLine(");");
+        output.Append(indent).Append("    set => ").Append(BitFieldType).Append(".Write(").Append(Interop).Append("MemoryMarshal.AsBytes(new global::System.Span<").Append(owner).Append(">(ref this)), ").Append(at).Append(", ").Append(value).AppendLine(");");
         output.Append(indent).AppendLine("}");
         output.AppendLine();
     }

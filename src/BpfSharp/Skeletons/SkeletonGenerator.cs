@@ -18,19 +18,12 @@ namespace BpfSharp.Skeletons;
 /// </summary>
 public static class SkeletonGenerator
 {
-    private static readonly string[] Header =
-    [
-        "using System;",
-        "using System.Runtime.CompilerServices;",
-        "using System.Runtime.InteropServices;",
-        "using System.Text;",
-        "using BpfSharp.Collections;",
-        "using BpfSharp.Links;",
-        "using BpfSharp.Maps;",
-        "using BpfSharp.Programs;",
-        "using BpfSharp.Skeletons;",
-        "using BpfSharp.Specs;",
-    ];
+    // Generated code names every type it uses in full: a type of the user's or of the object's own (a C struct
+    // named "map") must never change what a name means.
+    private const string Collections = "global::BpfSharp.Collections.";
+    private const string Maps = "global::BpfSharp.Maps.";
+    private const string Specs = "global::BpfSharp.Specs.";
+    private const string Interop = "global::System.Runtime.InteropServices.";
 
     /// <summary>Writes the skeleton of <paramref name="spec"/> as C# source.</summary>
     /// <param name="spec">The object, as read from its file; it is not changed.</param>
@@ -45,9 +38,9 @@ public static class SkeletonGenerator
         {
             throw new ArgumentException("an embedded skeleton needs the object's bytes", nameof(objectBytes));
         }
-        if (options.ObjectSource == SkeletonObjectSource.File && string.IsNullOrEmpty(options.ObjectPath))
+        if (options.ResourceName is not null && options.ObjectPath is not null)
         {
-            throw new ArgumentException("a skeleton that reads its object from a file needs SkeletonOptions.ObjectPath", nameof(options));
+            throw new ArgumentException("a skeleton reads its object from a resource or from a file, not both", nameof(options));
         }
         string objectName = ObjectName(spec.Name);
         string className = options.ClassName ?? CSharpNames.Pascal(objectName) + "Bpf";
@@ -114,10 +107,6 @@ public static class SkeletonGenerator
         output.AppendLine("// </auto-generated>");
         output.AppendLine("#nullable enable");
         output.AppendLine("#pragma warning disable CS1591, CS0649, CA1034, CA1051, CA1707, CA1815, IDE0005, IDE1006");
-        foreach (string line in Header)
-        {
-            output.AppendLine(line);
-        }
         output.AppendLine();
         if (!string.IsNullOrEmpty(options.Namespace))
         {
@@ -131,17 +120,17 @@ public static class SkeletonGenerator
             .AppendLine(" values, resize maps, turn programs off); its <c>Load()</c> creates the maps and loads the programs;");
         output.Append("/// <c>").Append(className).AppendLine(".Load()</c> does both with the object as it is. Disposing the loaded skeleton closes everything it opened.");
         output.AppendLine("/// </remarks>");
-        output.Append(access).Append(" sealed partial class ").Append(className).AppendLine(" : IDisposable");
+        output.Append(access).Append(" sealed partial class ").Append(className).AppendLine(" : global::System.IDisposable");
         output.AppendLine("{");
         WriteOpening(output, inner, spec, options, objectName, className, objectBytes);
 
         // The loaded object.
         foreach ((string section, string type, _, _) in sectionTypes)
         {
-            output.Append(inner).Append("private readonly MapMemory? _").Append(Camel(sectionNames[section].Property)).AppendLine(";");
+            output.Append(inner).Append("private readonly " + Maps + "MapMemory? _").Append(Camel(sectionNames[section].Property)).AppendLine(";");
         }
         output.AppendLine();
-        output.Append(inner).Append("private ").Append(className).AppendLine("(Collection collection)");
+        output.Append(inner).Append("private ").Append(className).AppendLine("(" + Collections + "Collection collection)");
         output.Append(inner).AppendLine("{");
         output.Append(inner).AppendLine("    Collection = collection;");
         output.Append(inner).AppendLine("    Maps = new MapSet(collection);");
@@ -154,7 +143,7 @@ public static class SkeletonGenerator
         output.Append(inner).AppendLine("}");
         output.AppendLine();
         output.Append(inner).AppendLine("/// <summary>The loaded object: every map, program and variable by name.</summary>");
-        output.Append(inner).AppendLine("public Collection Collection { get; }");
+        output.Append(inner).AppendLine("public " + Collections + "Collection Collection { get; }");
         output.AppendLine();
         output.Append(inner).AppendLine("/// <summary>The maps, as their typed views.</summary>");
         output.Append(inner).AppendLine("public MapSet Maps { get; }");
@@ -174,18 +163,18 @@ public static class SkeletonGenerator
             output.AppendLine();
         }
         output.Append(inner).AppendLine("/// <summary>Attaches every program whose section names its hook (tracepoints, uprobes, perf events...); disposing the set detaches them.</summary>");
-        output.Append(inner).AppendLine("public LinkSet Attach() => Collection.AttachAll();");
+        output.Append(inner).AppendLine("public global::BpfSharp.Links.LinkSet Attach() => Collection.AttachAll();");
         output.AppendLine();
         output.Append(inner).AppendLine("/// <summary>Closes every map and program the object opened.</summary>");
         output.Append(inner).AppendLine("public void Dispose() => Collection.Dispose();");
         output.AppendLine();
-        output.Append(inner).AppendLine("private static MapMemory? TryGlobalData(Collection collection, string section)");
+        output.Append(inner).AppendLine("private static " + Maps + "MapMemory? TryGlobalData(" + Collections + "Collection collection, string section)");
         output.Append(inner).AppendLine("{");
         output.Append(inner).AppendLine("    try { return collection.GlobalData(section); }");
-        output.Append(inner).AppendLine("    catch (System.Collections.Generic.KeyNotFoundException) { return null; }");
+        output.Append(inner).AppendLine("    catch (global::System.Collections.Generic.KeyNotFoundException) { return null; }");
         output.Append(inner).AppendLine("}");
         output.AppendLine();
-        output.Append(inner).AppendLine("private static InvalidOperationException Unmapped(string section) =>");
+        output.Append(inner).AppendLine("private static global::System.InvalidOperationException Unmapped(string section) =>");
         output.Append(inner).Append("    new($\"").Append(objectName).AppendLine(": section {section} was not created or is not memory-mapped\");");
         output.AppendLine();
 
@@ -198,7 +187,7 @@ public static class SkeletonGenerator
         foreach ((string section, string type, uint size, List<(string Name, string? Type, VariableSpec Variable)> fields) in sectionTypes)
         {
             output.Append(inner).Append("/// <summary>The global variables of <c>").Append(section).Append("</c>, at their offsets (").Append(size).AppendLine(" bytes).</summary>");
-            output.Append(inner).Append("[StructLayout(LayoutKind.Explicit, Size = ").Append(Math.Max(size, 1)).AppendLine(")]");
+            output.Append(inner).Append("[" + Interop + "StructLayout(" + Interop + "LayoutKind.Explicit, Size = ").Append(Math.Max(size, 1)).AppendLine(")]");
             output.Append(inner).Append("public struct ").AppendLine(type);
             output.Append(inner).AppendLine("{");
             foreach ((string name, string? fieldType, VariableSpec variable) in fields)
@@ -209,7 +198,7 @@ public static class SkeletonGenerator
                 }
                 string c = variable.Type is BtfType t ? CSharpTypeEmitter.Escape(t.Spec.FormatC(t.Id, variable.Name)) : variable.Name;
                 output.Append(inner).Append("    /// <summary>C <c>").Append(c).AppendLine("</c>.</summary>");
-                output.Append(inner).Append("    [FieldOffset(").Append(variable.Offset).Append(")] public ")
+                output.Append(inner).Append("    [" + Interop + "FieldOffset(").Append(variable.Offset).Append(")] public ")
                     .Append(fieldType).Append(' ').Append(name).AppendLine(";");
                 output.AppendLine();
             }
@@ -221,6 +210,17 @@ public static class SkeletonGenerator
         TrimBlankLine(output);
         output.AppendLine("}");
         return output.ToString();
+    }
+
+    /// <summary>Reads the object file at <paramref name="objectPath"/> and writes its skeleton as C# source.</summary>
+    /// <param name="objectPath">The clang-compiled object.</param>
+    /// <param name="options">Names and where the skeleton reads the object from.</param>
+    /// <exception cref="BpfObjectException">The object is corrupt.</exception>
+    /// <exception cref="ArgumentException">A type named in <see cref="SkeletonOptions.Types"/> is not in the object's BTF.</exception>
+    public static string Generate(string objectPath, SkeletonOptions options)
+    {
+        byte[] bytes = File.ReadAllBytes(objectPath);
+        return Generate(CollectionSpec.FromBytes(bytes, Path.GetFileName(objectPath)), bytes, options);
     }
 
     /// <summary>The object's name without <c>.bpf.o</c> or <c>.o</c>.</summary>
@@ -246,27 +246,27 @@ public static class SkeletonGenerator
         output.Append(inner).AppendLine("public static Specification Open() => new(ReadObject());");
         output.AppendLine();
         output.Append(inner).AppendLine("/// <summary>Wraps a specification of this object read elsewhere (another file, a stream).</summary>");
-        output.Append(inner).AppendLine("public static Specification Open(CollectionSpec spec) => new(spec ?? throw new ArgumentNullException(nameof(spec)));");
+        output.Append(inner).AppendLine("public static Specification Open(" + Specs + "CollectionSpec spec) => new(spec ?? throw new global::System.ArgumentNullException(nameof(spec)));");
         output.AppendLine();
         output.Append(inner).AppendLine("/// <summary>Opens and loads the object as it is.</summary>");
         output.Append(inner).AppendLine("/// <param name=\"options\">Loading options (CO-RE target BTF, verifier log...).</param>");
-        output.Append(inner).Append("public static ").Append(className).AppendLine(" Load(CollectionOptions? options = null) => Open().Load(options);");
+        output.Append(inner).Append("public static ").Append(className).AppendLine(" Load(" + Collections + "CollectionOptions? options = null) => Open().Load(options);");
         output.AppendLine();
         switch (options.ObjectSource)
         {
             case SkeletonObjectSource.Resource:
-                output.Append(inner).Append("private static CollectionSpec ReadObject() => CollectionSpec.FromResource(typeof(").Append(className).Append(").Assembly, ")
-                    .Append(CSharpNames.Literal(options.ResourceName ?? objectName)).AppendLine(");");
+                output.Append(inner).Append("private static " + Specs + "CollectionSpec ReadObject() => " + Specs + "CollectionSpec.FromResource(typeof(").Append(className).Append(").Assembly, ")
+                    .Append(CSharpNames.Literal(options.ResourceName!)).AppendLine(");");
                 break;
             case SkeletonObjectSource.File:
-                output.Append(inner).Append("private static CollectionSpec ReadObject() => CollectionSpec.Load(System.IO.Path.Combine(AppContext.BaseDirectory, ")
+                output.Append(inner).Append("private static " + Specs + "CollectionSpec ReadObject() => " + Specs + "CollectionSpec.Load(global::System.IO.Path.Combine(global::System.AppContext.BaseDirectory, ")
                     .Append(CSharpNames.Literal(options.ObjectPath!)).AppendLine("));");
                 break;
             default:
-                output.Append(inner).AppendLine("private static CollectionSpec ReadObject() => CollectionSpec.FromBytes(ObjectBytes.ToArray(), ObjectName);");
+                output.Append(inner).AppendLine("private static " + Specs + "CollectionSpec ReadObject() => " + Specs + "CollectionSpec.FromBytes(ObjectBytes.ToArray(), ObjectName);");
                 output.AppendLine();
                 output.Append(inner).Append("/// <summary>The object file, ").Append(objectBytes.Length).AppendLine(" bytes.</summary>");
-                output.Append(inner).AppendLine("public static ReadOnlySpan<byte> ObjectBytes =>");
+                output.Append(inner).AppendLine("public static global::System.ReadOnlySpan<byte> ObjectBytes =>");
                 output.Append(inner).AppendLine("[");
                 for (int line = 0; line < objectBytes.Length; line += 24)
                 {
@@ -290,7 +290,7 @@ public static class SkeletonGenerator
         output.Append(inner).AppendLine("/// <summary>The object before loading: edit its sections, maps and programs, then <see cref=\"Load\"/>.</summary>");
         output.Append(inner).AppendLine("public sealed class Specification");
         output.Append(inner).AppendLine("{");
-        output.Append(i2).AppendLine("internal Specification(CollectionSpec collection)");
+        output.Append(i2).AppendLine("internal Specification(" + Specs + "CollectionSpec collection)");
         output.Append(i2).AppendLine("{");
         output.Append(i2).AppendLine("    Collection = collection;");
         output.Append(i2).AppendLine("    Maps = new MapSpecSet(collection);");
@@ -298,7 +298,7 @@ public static class SkeletonGenerator
         output.Append(i2).AppendLine("}");
         output.AppendLine();
         output.Append(i2).AppendLine("/// <summary>The object's specification, for what the typed properties do not cover.</summary>");
-        output.Append(i2).AppendLine("public CollectionSpec Collection { get; }");
+        output.Append(i2).AppendLine("public " + Specs + "CollectionSpec Collection { get; }");
         output.AppendLine();
         output.Append(i2).AppendLine("/// <summary>The maps' specifications (sizes, flags, pinning, whether to create them).</summary>");
         output.Append(i2).AppendLine("public MapSpecSet Maps { get; }");
@@ -309,14 +309,14 @@ public static class SkeletonGenerator
         foreach ((string section, string type, string property) in sections)
         {
             output.Append(i2).Append("/// <summary>The initial contents of <c>").Append(section).AppendLine("</c>, written into the map when the object loads.</summary>");
-            output.Append(i2).Append("public ref ").Append(type).Append(' ').Append(property).Append(" => ref MemoryMarshal.AsRef<").Append(type)
+            output.Append(i2).Append("public ref ").Append(type).Append(' ').Append(property).Append(" => ref " + Interop + "MemoryMarshal.AsRef<").Append(type)
                 .Append(">(Collection.GlobalData(").Append(CSharpNames.Literal(section)).AppendLine("));");
             output.AppendLine();
         }
         output.Append(i2).AppendLine("/// <summary>Creates the maps and loads the programs.</summary>");
         output.Append(i2).AppendLine("/// <param name=\"options\">Loading options (CO-RE target BTF, verifier log...).</param>");
-        output.Append(i2).AppendLine("/// <exception cref=\"VerifierException\">The verifier refused a program; the message names it, the instruction and its C source line.</exception>");
-        output.Append(i2).Append("public ").Append(className).Append(" Load(CollectionOptions? options = null) => new(BpfSharp.Collections.Collection.Load(Collection, options));")
+        output.Append(i2).AppendLine("/// <exception cref=\"global::BpfSharp.Programs.VerifierException\">The verifier refused a program; the message names it, the instruction and its C source line.</exception>");
+        output.Append(i2).Append("public ").Append(className).Append(" Load(" + Collections + "CollectionOptions? options = null) => new(" + Collections + "Collection.Load(Collection, options));")
             .AppendLine();
         output.Append(inner).AppendLine("}");
         output.AppendLine();
@@ -328,13 +328,13 @@ public static class SkeletonGenerator
         output.Append(inner).AppendLine("/// <summary>The loaded maps, each as its typed view (made on first use; the collection owns the map).</summary>");
         output.Append(inner).AppendLine("public sealed class MapSet");
         output.Append(inner).AppendLine("{");
-        output.Append(i2).AppendLine("private readonly Collection _collection;");
+        output.Append(i2).AppendLine("private readonly " + Collections + "Collection _collection;");
         foreach ((string property, _, string view, _) in maps)
         {
             output.Append(i2).Append("private ").Append(view).Append("? _").Append(Camel(property)).AppendLine(";");
         }
         output.AppendLine();
-        output.Append(i2).AppendLine("internal MapSet(Collection collection) => _collection = collection;");
+        output.Append(i2).AppendLine("internal MapSet(" + Collections + "Collection collection) => _collection = collection;");
         output.AppendLine();
         foreach ((string property, string name, string view, string create) in maps)
         {
@@ -354,14 +354,14 @@ public static class SkeletonGenerator
         output.Append(inner).AppendLine("/// <summary>The loaded programs.</summary>");
         output.Append(inner).AppendLine("public sealed class ProgramSet");
         output.Append(inner).AppendLine("{");
-        output.Append(i2).AppendLine("private readonly Collection _collection;");
+        output.Append(i2).AppendLine("private readonly " + Collections + "Collection _collection;");
         output.AppendLine();
-        output.Append(i2).AppendLine("internal ProgramSet(Collection collection) => _collection = collection;");
+        output.Append(i2).AppendLine("internal ProgramSet(" + Collections + "Collection collection) => _collection = collection;");
         output.AppendLine();
         foreach ((string property, string name, string section) in programs)
         {
             output.Append(i2).Append("/// <summary>Program <c>").Append(name).Append("</c> (<c>SEC(\"").Append(CSharpTypeEmitter.Escape(section)).AppendLine("\")</c>).</summary>");
-            output.Append(i2).Append("public Program ").Append(property).Append(" => _collection.Program(").Append(CSharpNames.Literal(name)).AppendLine(");");
+            output.Append(i2).Append("public global::BpfSharp.Programs.Program ").Append(property).Append(" => _collection.Program(").Append(CSharpNames.Literal(name)).AppendLine(");");
             output.AppendLine();
         }
         TrimBlankLine(output);
@@ -375,14 +375,14 @@ public static class SkeletonGenerator
         output.Append(inner).AppendLine("/// <summary>The maps' specifications, to change before loading.</summary>");
         output.Append(inner).AppendLine("public sealed class MapSpecSet");
         output.Append(inner).AppendLine("{");
-        output.Append(i2).AppendLine("private readonly CollectionSpec _spec;");
+        output.Append(i2).AppendLine("private readonly " + Specs + "CollectionSpec _spec;");
         output.AppendLine();
-        output.Append(i2).AppendLine("internal MapSpecSet(CollectionSpec spec) => _spec = spec;");
+        output.Append(i2).AppendLine("internal MapSpecSet(" + Specs + "CollectionSpec spec) => _spec = spec;");
         output.AppendLine();
         foreach ((string property, string name, _, _) in maps)
         {
             output.Append(i2).Append("/// <summary>Map <c>").Append(name).AppendLine("</c>.</summary>");
-            output.Append(i2).Append("public MapSpec ").Append(property).Append(" => _spec.Map(").Append(CSharpNames.Literal(name)).AppendLine(");");
+            output.Append(i2).Append("public " + Maps + "MapSpec ").Append(property).Append(" => _spec.Map(").Append(CSharpNames.Literal(name)).AppendLine(");");
             output.AppendLine();
         }
         TrimBlankLine(output);
@@ -396,14 +396,14 @@ public static class SkeletonGenerator
         output.Append(inner).AppendLine("/// <summary>The programs' specifications, to change before loading.</summary>");
         output.Append(inner).AppendLine("public sealed class ProgramSpecSet");
         output.Append(inner).AppendLine("{");
-        output.Append(i2).AppendLine("private readonly CollectionSpec _spec;");
+        output.Append(i2).AppendLine("private readonly " + Specs + "CollectionSpec _spec;");
         output.AppendLine();
-        output.Append(i2).AppendLine("internal ProgramSpecSet(CollectionSpec spec) => _spec = spec;");
+        output.Append(i2).AppendLine("internal ProgramSpecSet(" + Specs + "CollectionSpec spec) => _spec = spec;");
         output.AppendLine();
         foreach ((string property, string name, _) in programs)
         {
             output.Append(i2).Append("/// <summary>Program <c>").Append(name).AppendLine("</c>.</summary>");
-            output.Append(i2).Append("public ProgramSpec ").Append(property).Append(" => _spec.Program(").Append(CSharpNames.Literal(name)).AppendLine(");");
+            output.Append(i2).Append("public global::BpfSharp.Programs.ProgramSpec ").Append(property).Append(" => _spec.Program(").Append(CSharpNames.Literal(name)).AppendLine(");");
             output.AppendLine();
         }
         TrimBlankLine(output);
@@ -421,25 +421,25 @@ public static class SkeletonGenerator
         string? value = types is not null && map.BtfValueTypeId != 0 ? types.TypeOf((int)map.BtfValueTypeId) : null;
         string? view = map.Type switch
         {
-            MapType.RingBuf => "RingBufferMap",
-            MapType.PerfEventArray => "PerfEventArrayMap",
-            MapType.StackTrace => "StackTraceMap",
-            MapType.ProgArray => "ProgramArrayMap",
-            MapType.CgroupArray => "CgroupArrayMap",
-            MapType.ArrayOfMaps => "ArrayOfMaps",
-            MapType.HashOfMaps when key is not null => $"HashOfMaps<{key}>",
-            MapType.Array when value is not null && !IsGlobalData(map) && map.KeySize == 4 => $"ArrayMap<{value}>",
-            MapType.PerCpuArray when value is not null && map.KeySize == 4 => $"PerCpuArrayMap<{value}>",
-            MapType.Hash when key is not null && value is not null => $"HashMap<{key}, {value}>",
-            MapType.LruHash when key is not null && value is not null => $"LruHashMap<{key}, {value}>",
-            MapType.PerCpuHash when key is not null && value is not null => $"PerCpuHashMap<{key}, {value}>",
-            MapType.LruPerCpuHash when key is not null && value is not null => $"LruPerCpuHashMap<{key}, {value}>",
-            MapType.Queue when value is not null => $"QueueMap<{value}>",
-            MapType.Stack when value is not null => $"StackMap<{value}>",
-            MapType.BloomFilter when value is not null => $"BloomFilterMap<{value}>",
+            MapType.RingBuf => Maps + "RingBufferMap",
+            MapType.PerfEventArray => Maps + "PerfEventArrayMap",
+            MapType.StackTrace => Maps + "StackTraceMap",
+            MapType.ProgArray => Maps + "ProgramArrayMap",
+            MapType.CgroupArray => Maps + "CgroupArrayMap",
+            MapType.ArrayOfMaps => Maps + "ArrayOfMaps",
+            MapType.HashOfMaps when key is not null => Maps + $"HashOfMaps<{key}>",
+            MapType.Array when value is not null && !IsGlobalData(map) && map.KeySize == 4 => Maps + $"ArrayMap<{value}>",
+            MapType.PerCpuArray when value is not null && map.KeySize == 4 => Maps + $"PerCpuArrayMap<{value}>",
+            MapType.Hash when key is not null && value is not null => Maps + $"HashMap<{key}, {value}>",
+            MapType.LruHash when key is not null && value is not null => Maps + $"LruHashMap<{key}, {value}>",
+            MapType.PerCpuHash when key is not null && value is not null => Maps + $"PerCpuHashMap<{key}, {value}>",
+            MapType.LruPerCpuHash when key is not null && value is not null => Maps + $"LruPerCpuHashMap<{key}, {value}>",
+            MapType.Queue when value is not null => Maps + $"QueueMap<{value}>",
+            MapType.Stack when value is not null => Maps + $"StackMap<{value}>",
+            MapType.BloomFilter when value is not null => Maps + $"BloomFilterMap<{value}>",
             _ => null,
         };
-        return view is null ? ("Map", "{0}") : (view, "new " + view + "({0})");
+        return view is null ? (Maps + "Map", "{0}") : (view, "new " + view + "({0})");
     }
 
     private static bool IsGlobalData(MapSpec map) => map.SectionName is { } section

@@ -25,13 +25,18 @@ public sealed class SkeletonOptions
     /// <summary>Whether the generated types are <c>internal</c> rather than <c>public</c>.</summary>
     public bool Internal { get; init; }
 
-    /// <summary>Where the skeleton reads its object from.</summary>
-    public SkeletonObjectSource ObjectSource { get; init; } = SkeletonObjectSource.Embedded;
+    /// <summary>
+    /// Where the skeleton reads its object from: <see cref="SkeletonObjectSource.Resource"/> when
+    /// <see cref="ResourceName"/> is set, <see cref="SkeletonObjectSource.File"/> when <see cref="ObjectPath"/> is,
+    /// otherwise <see cref="SkeletonObjectSource.Embedded"/>.
+    /// </summary>
+    public SkeletonObjectSource ObjectSource =>
+        ResourceName is not null ? SkeletonObjectSource.Resource : ObjectPath is not null ? SkeletonObjectSource.File : SkeletonObjectSource.Embedded;
 
-    /// <summary>For <see cref="SkeletonObjectSource.File"/>: the object's path, relative to the application's base directory unless rooted.</summary>
+    /// <summary>Read the object from a file: its path, relative to the application's base directory unless rooted.</summary>
     public string? ObjectPath { get; init; }
 
-    /// <summary>For <see cref="SkeletonObjectSource.Resource"/>: the resource's object name (default: the object's name).</summary>
+    /// <summary>Read the object from the manifest resource <c>bpf/NAME.bpf.o</c> of the skeleton's assembly: NAME.</summary>
     public string? ResourceName { get; init; }
 
     /// <summary>
