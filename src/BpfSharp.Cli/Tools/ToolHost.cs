@@ -63,11 +63,15 @@ internal static class ToolHost
 
     /// <summary>Loads <paramref name="spec"/>, explaining a failure in terms of the tool rather than the loader.</summary>
     /// <exception cref="ToolException">Loading failed; the message names the tool and the kernel's reason.</exception>
-    internal static Collection Load(string tool, CollectionSpec spec, CollectionOptions? options = null)
+    internal static Collection Load(string tool, CollectionSpec spec, CollectionOptions? options = null) => Load(tool, () => Collection.Load(spec, options));
+
+    /// <summary>Runs <paramref name="load"/> (a skeleton's <c>Load</c>), explaining a failure in terms of the tool rather than the loader.</summary>
+    /// <exception cref="ToolException">Loading failed; the message names the tool and the kernel's reason.</exception>
+    internal static T Load<T>(string tool, Func<T> load)
     {
         try
         {
-            return Collection.Load(spec, options);
+            return load();
         }
         catch (BpfException e)
         {

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using BpfSharp.Cli.Tools;
 using BpfSharp.Cli.Tools.Execsnoop;
 using BpfSharp.Kernel;
 
@@ -13,7 +14,7 @@ public class ExecEventTests
     private static byte[] Record(string comm, string[] args, uint truncated = 0, uint flags = 0, int ret = 0, int extraBytes = 0)
     {
         byte[] argBytes = [.. args.SelectMany(a => Encoding.UTF8.GetBytes(a).Append((byte)0))];
-        var header = new ExecEventHeader
+        var e = new ExecsnoopBpf.ExecEvent
         {
             TimestampNs = 1,
             Pid = 100,
@@ -26,15 +27,20 @@ public class ExecEventTests
             TruncatedArgs = truncated,
             Flags = flags,
         };
-        byte[] record = new byte[Unsafe.SizeOf<ExecEventHeader>() + argBytes.Length + extraBytes];
-        MemoryMarshal.Write(record, in header);
-        Encoding.UTF8.GetBytes(comm).CopyTo(record, 48);
-        argBytes.CopyTo(record, Unsafe.SizeOf<ExecEventHeader>());
+        Encoding.UTF8.GetBytes(comm).CopyTo(e.Comm);
+        // The BPF side sends the fixed fields and only the argument bytes it filled.
+        byte[] record = new byte[ExecEvent.ArgsOffset + argBytes.Length + extraBytes];
+        MemoryMarshal.AsBytes(new ReadOnlySpan<ExecsnoopBpf.ExecEvent>(in e))[..ExecEvent.ArgsOffset].CopyTo(record);
+        argBytes.CopyTo(record, ExecEvent.ArgsOffset);
         return record;
     }
 
     [Fact]
-    public void HeaderMatchesTheBpfLayout() => Assert.Equal(64, Unsafe.SizeOf<ExecEventHeader>());
+    public void TheSkeletonMatchesTheBpfLayout()
+    {
+        Assert.Equal(64, ExecEvent.ArgsOffset);
+        Assert.Equal(64 + ExecEvent.MaxArgs * ExecEvent.MaxArgBytes, Unsafe.SizeOf<ExecsnoopBpf.ExecEvent>());
+    }
 
     [Fact]
     public void DecodesArgumentsInOrder()

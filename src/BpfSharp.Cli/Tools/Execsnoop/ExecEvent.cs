@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -7,8 +8,9 @@ using BpfSharp.Kernel;
 namespace BpfSharp.Cli.Tools.Execsnoop;
 
 /// <summary>
-/// One exec() as execsnoop.bpf.c reports it: a fixed header (<see cref="ExecEventHeader"/>) followed by the argv
-/// strings, each NUL-terminated, as many bytes as the header says.
+/// One exec() as execsnoop.bpf.c reports it: the fixed fields of struct exec_event (the skeleton's
+/// <see cref="ExecsnoopBpf.ExecEvent"/>) followed by only as many bytes of its argv strings, each NUL-terminated, as
+/// the record says.
 /// </summary>
 internal sealed class ExecEvent
 {
@@ -49,19 +51,21 @@ internal sealed class ExecEvent
     /// <exception cref="InvalidDataException">The record is shorter than its header says.</exception>
     internal static ExecEvent Decode(ReadOnlySpan<byte> record)
     {
-        int headerSize = System.Runtime.CompilerServices.Unsafe.SizeOf<ExecEventHeader>();
+        // The record stops where the arguments do: copy it over a zeroed struct rather than overlay it.
+        int headerSize = ArgsOffset;
         if (record.Length < headerSize)
         {
             throw new InvalidDataException($"an execsnoop record of {record.Length} bytes is shorter than its {headerSize}-byte header");
         }
-        ExecEventHeader header = MemoryMarshal.Read<ExecEventHeader>(record);
-        ReadOnlySpan<byte> argBytes = record[headerSize..];
-        if (header.ArgsSize > argBytes.Length)
+        ExecsnoopBpf.ExecEvent e = default;
+        Span<byte> target = MemoryMarshal.AsBytes(new Span<ExecsnoopBpf.ExecEvent>(ref e));
+        record[..Math.Min(record.Length, target.Length)].CopyTo(target);
+        if (e.ArgsSize > record.Length - headerSize)
         {
-            throw new InvalidDataException($"an execsnoop record says it holds {header.ArgsSize} bytes of arguments but has {argBytes.Length}");
+            throw new InvalidDataException($"an execsnoop record says it holds {e.ArgsSize} bytes of arguments but has {record.Length - headerSize}");
         }
-        argBytes = argBytes[..(int)header.ArgsSize];
-        var args = new string[Math.Min(header.ArgsCount, MaxArgs)];
+        ReadOnlySpan<byte> argBytes = ((ReadOnlySpan<byte>)e.Args)[..(int)e.ArgsSize];
+        var args = new string[Math.Min(e.ArgsCount, MaxArgs)];
         for (int i = 0; i < args.Length; i++)
         {
             int end = argBytes.IndexOf((byte)0);
@@ -71,19 +75,22 @@ internal sealed class ExecEvent
         }
         return new ExecEvent
         {
-            Time = BootTime.WallClockOf(header.TimestampNs).LocalDateTime,
-            Pid = (int)header.Pid,
-            Tid = (int)header.Tid,
-            Ppid = (int)header.Ppid,
-            Uid = header.Uid,
-            Ret = header.Ret,
-            Comm = header.Comm.ToString(),
+            Time = BootTime.WallClockOf(e.TimestampNs).LocalDateTime,
+            Pid = (int)e.Pid,
+            Tid = (int)e.Tid,
+            Ppid = (int)e.Ppid,
+            Uid = e.Uid,
+            Ret = e.Ret,
+            Comm = e.Comm.ToString(),
             Args = args,
-            TruncatedArgs = header.TruncatedArgs,
-            MoreArgs = (header.Flags & MoreArgsFlag) != 0,
-            ArgsFaulted = (header.Flags & ArgFaultFlag) != 0,
+            TruncatedArgs = e.TruncatedArgs,
+            MoreArgs = (e.Flags & MoreArgsFlag) != 0,
+            ArgsFaulted = (e.Flags & ArgFaultFlag) != 0,
         };
     }
+
+    /// <summary>Where the argv bytes start in a record: the size of struct exec_event's fixed fields (args is its last member).</summary>
+    internal static int ArgsOffset => Unsafe.SizeOf<ExecsnoopBpf.ExecEvent>() - Unsafe.SizeOf<ExecsnoopBpf.CharArray2560>();
 
     /// <summary>The header line of the table.</summary>
     internal static string TableHeader => $"{"TIME",-8} {"PCOMM",-16} {"PID",7} {"PPID",7} {"UID",6} {"RET",4} ARGS";
@@ -148,22 +155,4 @@ internal sealed class ExecEvent
         writer.WriteBoolean("more_args", MoreArgs);
         writer.WriteBoolean("args_fault", ArgsFaulted);
     }
-}
-
-/// <summary>The fixed part of struct exec_event in execsnoop.bpf.c; the argv bytes follow it.</summary>
-[StructLayout(LayoutKind.Sequential)]
-internal unsafe struct ExecEventHeader
-{
-    internal ulong TimestampNs;
-    internal uint Pid;
-    internal uint Tid;
-    internal uint Ppid;
-    internal uint Uid;
-    internal int Ret;
-    internal uint ArgsCount;
-    internal uint ArgsSize;
-    internal uint TruncatedArgs;
-    internal uint Flags;
-    internal uint Reserved;
-    internal TaskComm Comm;
 }

@@ -1,10 +1,8 @@
 using System.CommandLine;
 using BpfSharp.Cli.Output;
-using BpfSharp.Collections;
 using BpfSharp.Events;
 using BpfSharp.Links;
 using BpfSharp.Maps;
-using BpfSharp.Specs;
 
 namespace BpfSharp.Cli.Tools.Execsnoop;
 
@@ -18,13 +16,13 @@ internal static class ExecsnoopCommand
         internal bool Matches(ExecEvent e) => Name is null || e.Comm.Contains(Name, StringComparison.Ordinal);
 
         /// <summary>Writes the filters the BPF side applies into the object's .rodata, before it is loaded.</summary>
-        internal void Apply(CollectionSpec spec)
+        internal void Apply(ref ExecsnoopBpf.RodataSection rodata)
         {
-            spec.Variable("show_failed").Set(ShowFailed);
-            spec.Variable("filter_uid").Set(Uid ?? uint.MaxValue);
-            spec.Variable("filter_pid").Set((uint)(Pid ?? 0));
-            spec.Variable("filter_ppid").Set((uint)(Ppid ?? 0));
-            spec.Variable("filter_cgroup").Set(Cgroup is not null);
+            rodata.ShowFailed = ShowFailed;
+            rodata.FilterUid = Uid ?? uint.MaxValue;
+            rodata.FilterPid = (uint)(Pid ?? 0);
+            rodata.FilterPpid = (uint)(Ppid ?? 0);
+            rodata.FilterCgroup = Cgroup is not null;
         }
     }
 
@@ -57,16 +55,15 @@ internal static class ExecsnoopCommand
         {
             throw new ToolException($"--cgroup {path}: no such directory; give a cgroup v2 directory such as /sys/fs/cgroup/system.slice");
         }
-        CollectionSpec spec = ToolHost.OpenObject("execsnoop");
-        filters.Apply(spec);
-        spec.Variable("wakeup_bytes").Set((ulong)spec.Map("events").MaxEntries / 4);
-        using Collection collection = ToolHost.Load("execsnoop", spec);
+        ExecsnoopBpf.Specification spec = ExecsnoopBpf.Open();
+        filters.Apply(ref spec.Rodata);
+        spec.Rodata.WakeupBytes = spec.Maps.Events.MaxEntries / 4;
+        using ExecsnoopBpf execsnoop = ToolHost.Load("execsnoop", () => spec.Load());
         if (filters.Cgroup is string cgroupPath)
         {
             try
             {
-                // The collection owns the map: the view is not disposed.
-                new CgroupArrayMap(collection.Map("cgroup_filter")).Set(0, cgroupPath);
+                execsnoop.Maps.CgroupFilter.Set(0, cgroupPath);
             }
             catch (BpfException e)
             {
@@ -74,10 +71,10 @@ internal static class ExecsnoopCommand
             }
         }
         // The BPF side wakes this reader only when a quarter of the ring is waiting; it drains every 100 ms besides.
-        using var ring = new RingBuffer(collection.Map("events")) { MaxLatency = TimeSpan.FromMilliseconds(100) };
+        using var ring = new RingBuffer(execsnoop.Maps.Events) { MaxLatency = TimeSpan.FromMilliseconds(100) };
         using var until = new RunUntil(duration);
         using JsonLines? lines = json ? new JsonLines() : null;
-        using LinkSet links = collection.AttachAll();
+        using LinkSet links = execsnoop.Attach();
         if (lines is null)
         {
             Console.WriteLine(ExecEvent.TableHeader);
@@ -103,16 +100,16 @@ internal static class ExecsnoopCommand
         // Execs that finished before the programs were detached.
         links.Dispose();
         ring.Consume(Print);
-        ReportLosses(collection);
+        ReportLosses(execsnoop.Bss);
         Console.Out.Flush();
         return 0;
     }
 
     /// <summary>Says on standard error how many execs went unreported, and why, when any did.</summary>
-    private static void ReportLosses(Collection collection)
+    private static void ReportLosses(in ExecsnoopBpf.BssSection counters)
     {
-        ulong events = collection.Variable("lost_events").Get<ulong>();
-        ulong slots = collection.Variable("lost_slots").Get<ulong>();
+        ulong events = counters.LostEvents;
+        ulong slots = counters.LostSlots;
         if (events > 0)
         {
             Console.Error.WriteLine($"execsnoop: {events} execs were not shown: the ring buffer was full (this terminal or pipe read too slowly).");
