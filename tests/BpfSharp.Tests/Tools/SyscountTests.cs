@@ -4,6 +4,8 @@ using BpfSharp.Cli.Tools.Syscount;
 using BpfSharp.Symbols;
 using BpfSharp.Tests.Links;
 
+using SyscallStats = BpfSharp.Cli.Tools.SyscountBpf.SyscallStats;
+
 namespace BpfSharp.Tests.Tools;
 
 /// <summary>bpfsharp syscount against a process that makes a known number of getppid calls.</summary>
@@ -144,12 +146,9 @@ public class SyscountReportTests
     private static KeyValuePair<uint, SyscallStats> Entry(uint key, ulong count, ulong totalNs = 0, params (int Slot, ulong Count)[] slots)
     {
         var stats = new SyscallStats { Count = count, TotalNs = totalNs };
-        unsafe
+        foreach ((int slot, ulong n) in slots)
         {
-            foreach ((int slot, ulong n) in slots)
-            {
-                stats.Slots[slot] = n;
-            }
+            stats.Slots[slot] = n;
         }
         return KeyValuePair.Create(key, stats);
     }
@@ -184,11 +183,8 @@ public class SyscountReportTests
     {
         var report = new SyscountReport(ByProcess: true, Latency: true, Top: 0);
         var stats = new SyscallStats { Count = 3, TotalNs = 300 };
-        unsafe
-        {
-            stats.Slots[7] = 3;
-            "app"u8.CopyTo(stats.Comm);
-        }
+        stats.Slots[7] = 3;
+        "app"u8.CopyTo(stats.Comm);
         SyscountRow row = Assert.Single(report.Rows([KeyValuePair.Create(42u, stats)]));
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream))

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using BpfSharp.Cli.Output;
-using BpfSharp.Collections;
 using BpfSharp.Links;
 using BpfSharp.Maps;
-using BpfSharp.Specs;
+
+using SyscallStats = BpfSharp.Cli.Tools.SyscountBpf.SyscallStats;
 
 namespace BpfSharp.Cli.Tools.Syscount;
 
@@ -46,17 +46,17 @@ internal static class SyscountCommand
     private static int Run(SyscountReport report, int? pid, bool failures, double? interval, bool json, double? duration)
     {
         ToolHost.RequireTracing(("raw_syscalls", "sys_enter"), ("raw_syscalls", "sys_exit"));
-        CollectionSpec spec = ToolHost.OpenObject("syscount");
-        spec.Variable("filter_pid").Set((uint)(pid ?? 0));
-        spec.Variable("by_process").Set(report.ByProcess);
-        spec.Variable("measure_latency").Set(report.Latency);
-        spec.Variable("failures_only").Set(failures);
-        using Collection collection = ToolHost.Load("syscount", spec);
-        Map stats = collection.Map("stats");
+        SyscountBpf.Specification spec = SyscountBpf.Open();
+        spec.Rodata.FilterPid = (uint)(pid ?? 0);
+        spec.Rodata.ByProcess = report.ByProcess;
+        spec.Rodata.MeasureLatency = report.Latency;
+        spec.Rodata.FailuresOnly = failures;
+        using SyscountBpf syscount = ToolHost.Load("syscount", () => spec.Load());
+        HashMap<uint, SyscallStats> stats = syscount.Maps.Stats;
         using var until = new RunUntil(duration);
         using JsonLines? lines = json ? new JsonLines() : null;
         // Without latency, entries need not be timed: sys_exit alone counts.
-        using (LinkSet links = collection.AttachAll(report.Latency ? null : ["syscount_enter"]))
+        using (LinkSet links = syscount.Collection.AttachAll(report.Latency ? null : ["syscount_enter"]))
         {
             string what = (failures ? "failed system calls" : "system calls") + (pid is int p ? $" of process {p}" : "");
             ToolHost.AnnounceReady(what, duration);
@@ -74,18 +74,18 @@ internal static class SyscountCommand
         }
         // Detached: what is left is final.
         Print(report, Drain(stats, reset: interval is not null), lines, stamp: interval is not null);
-        ulong missed = collection.Variable("missed").Get<ulong>();
+        ulong missed = syscount.Bss.Missed;
         if (missed > 0)
         {
-            Console.Error.WriteLine($"syscount: {missed} calls were not counted: the table was full ({stats.MaxEntries} {(report.ByProcess ? "processes" : "calls")}).");
+            Console.Error.WriteLine($"syscount: {missed} calls were not counted: the table was full ({stats.Map.MaxEntries} {(report.ByProcess ? "processes" : "calls")}).");
         }
         return 0;
     }
 
     /// <summary>Reads the counters; with <paramref name="reset"/>, deletes each one read, so the next interval starts from zero.</summary>
-    private static List<KeyValuePair<uint, SyscallStats>> Drain(Map stats, bool reset)
+    private static List<KeyValuePair<uint, SyscallStats>> Drain(HashMap<uint, SyscallStats> stats, bool reset)
     {
-        var entries = stats.Entries<uint, SyscallStats>().ToList();
+        var entries = stats.Entries.ToList();
         if (reset)
         {
             foreach (KeyValuePair<uint, SyscallStats> entry in entries)

@@ -3,6 +3,8 @@ using System.Text.Json;
 using BpfSharp.Cli.Output;
 using BpfSharp.Symbols;
 
+using SyscallStats = BpfSharp.Cli.Tools.SyscountBpf.SyscallStats;
+
 namespace BpfSharp.Cli.Tools.Syscount;
 
 /// <summary>How syscount shows what it counted: which rows, as a table with histograms, or as JSON lines.</summary>
@@ -18,13 +20,15 @@ internal sealed record SyscountReport(bool ByProcess, bool Latency, int Top)
     internal IReadOnlyList<SyscountRow> Rows(IEnumerable<KeyValuePair<uint, SyscallStats>> entries)
     {
         IEnumerable<SyscountRow> rows = entries
-            .Select(e => new SyscountRow(e.Key, ByProcess ? e.Value.Comm.ToString() : CallName(e.Key), e.Value.Count, e.Value.TotalNs, e.Value.SlotArray()))
+            .Select(e => new SyscountRow(e.Key, ByProcess ? e.Value.Comm.ToString() : CallName(e.Key), e.Value.Count, e.Value.TotalNs, Slots(e.Value)))
             .Where(r => r.Count > 0)
             .OrderByDescending(r => Latency ? r.TotalNs : r.Count)
             .ThenByDescending(r => r.Count)
             .ThenBy(r => r.Key);
         return (Top > 0 ? rows.Take(Top) : rows).ToList();
     }
+
+    private static ulong[] Slots(in SyscallStats stats) => ((ReadOnlySpan<ulong>)stats.Slots).ToArray();
 
     /// <summary>Writes the table (and with latency, one histogram per row) to <paramref name="writer"/>.</summary>
     internal void WriteTable(TextWriter writer, IReadOnlyList<SyscountRow> rows)

@@ -1,31 +1,4 @@
-using System.Runtime.InteropServices;
-using System.Text;
-
 namespace BpfSharp.Cli.Tools.Syscount;
-
-/// <summary>struct syscall_stats of syscount.bpf.c: the value of the <c>stats</c> map, per call or per process.</summary>
-[StructLayout(LayoutKind.Sequential)]
-internal unsafe struct SyscallStats
-{
-    /// <summary>Log2 nanosecond slots of the latency histogram (SLOTS in the BPF program).</summary>
-    internal const int SlotCount = 40;
-
-    internal ulong Count;
-    internal ulong TotalNs;
-    internal fixed ulong Slots[SlotCount];
-    internal TaskComm Comm;
-
-    internal readonly ulong[] SlotArray()
-    {
-        var slots = new ulong[SlotCount];
-        for (int i = 0; i < SlotCount; i++)
-        {
-            slots[i] = Slots[i];
-        }
-        return slots;
-    }
-
-}
 
 /// <summary>One row of syscount's report: a call (by number and name) or a process (by pid and comm), and its counts.</summary>
 /// <param name="Key">The call number, or the process id with <c>--process</c>.</param>
