@@ -2,12 +2,14 @@
 // through a ring buffer. Kept true by tests/BpfSharp.Tests/Docs/GettingStartedTests.cs.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <bpfsharp.h>
 
 struct open_event {
 	__u32 pid;
 	__s32 flags;
 	char filename[64];
 };
+BPFSHARP_TYPE(struct open_event); /* for the skeleton: the record's C# struct */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -8,6 +8,7 @@ using BpfSharp.Links;
 using BpfSharp.Maps;
 using BpfSharp.Programs;
 using BpfSharp.Specs;
+using BpfSharp.Tests.Skeletons;
 
 namespace BpfSharp.Tests.Docs;
 
@@ -87,6 +88,28 @@ public class GettingStartedTests
             string path = Encoding.UTF8.GetString(name[..name.IndexOf((byte)0)]);
             Console.WriteLine($"pid {e.Pid} opened {path} (flags 0x{e.Flags:x})");
             seen.Add(path);
+        }, timeoutMilliseconds: 1000);
+        // --- end of example ---
+
+        Assert.Contains("/etc/hostname", seen);
+    }
+
+    [KernelFact]
+    public void TraceOpenatThroughTheSkeleton()
+    {
+        var seen = new List<string>();
+        // --- from docs/getting-started.md (skeleton) ---
+        GettingStartedBpf.Specification spec = GettingStartedBpf.Open();
+        spec.Rodata.TargetPid = (uint)Environment.ProcessId;
+        using GettingStartedBpf skeleton = spec.Load();
+        using LinkSet links = skeleton.Attach();
+        using var events = new RingBuffer(skeleton.Maps.Events);
+
+        File.ReadAllText("/etc/hostname");
+        events.Poll((in GettingStartedBpf.OpenEvent e) =>
+        {
+            Console.WriteLine($"pid {e.Pid} opened {e.Filename} (flags 0x{e.Flags:x})");
+            seen.Add(e.Filename.ToString());
         }, timeoutMilliseconds: 1000);
         // --- end of example ---
 
