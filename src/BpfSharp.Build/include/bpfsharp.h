@@ -19,4 +19,14 @@
 #define BPFSHARP_TYPE(type) \
 	type *__bpfsharp_concat(__bpfsharp_type_, __COUNTER__) __attribute__((unused, section(".bpfsharp.types")))
 
+/*
+ * bpf_ringbuf_submit(record, bpfsharp_ringbuf_wakeup(&ring, threshold));
+ *
+ * The flags that wake the ring buffer's reader only once `threshold` bytes are waiting (BPF_RB_FORCE_WAKEUP) and
+ * never before (BPF_RB_NO_WAKEUP), for a reader that also drains on a timer (RingBuffer.MaxLatency). A wakeup
+ * per record costs the producing program an interrupt: about 20 us in a VM, many times a tracing program's work.
+ */
+#define bpfsharp_ringbuf_wakeup(ring, threshold) \
+	(bpf_ringbuf_query((ring), BPF_RB_AVAIL_DATA) >= (threshold) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP)
+
 #endif /* __BPFSHARP_H */

@@ -47,7 +47,9 @@ public static class SkeletonGenerator
         string access = options.Internal ? "internal" : "public";
 
         // Without BTF there are no types to give the variables: the sections stay reachable through Collection.GlobalData.
-        var sections = spec.Variables.Values.Where(_ => spec.Btf is not null).GroupBy(v => v.SectionName).Where(g => g.Key.Length > 0)
+        // Static variables are the C file's own business, as in bpftool's skeletons (Collection.Variables has them).
+        HashSet<string> statics = StaticVariables(spec.Btf);
+        var sections = spec.Variables.Values.Where(v => spec.Btf is not null && !statics.Contains(v.Name)).GroupBy(v => v.SectionName).Where(g => g.Key.Length > 0)
             .OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
         var members = new CSharpNames(["Collection", "Maps", "Programs", "Open", "Load", "Attach", "Dispose", "ObjectName",
             "ObjectBytes", "ReadObject", "Specification", "MapSet", "ProgramSet", "MapSpecSet", "ProgramSpecSet", "ToString",
@@ -512,6 +514,9 @@ public static class SkeletonGenerator
             ? exported.Variables.Select(v => btf.SkipQualifiers(btf[v.Type.ReferencedTypeId].ReferencedTypeId)).Concat(local)
             : local;
     }
+
+    private static HashSet<string> StaticVariables(BtfSpec? btf) =>
+        btf is null ? [] : [.. btf.OwnTypes.Where(t => t.Kind == BtfKind.Variable && t.VariableLinkage == BtfVariableLinkage.Static).Select(t => t.Name)];
 
     private static string Camel(string pascal) => pascal.Length == 0 ? pascal : char.ToLowerInvariant(pascal[0]) + pascal[1..];
 

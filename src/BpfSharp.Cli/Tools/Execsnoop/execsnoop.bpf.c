@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include <bpfsharp.h>
 
 #define ARGS_MAX 20
 #define ARG_SIZE 128
@@ -152,8 +153,7 @@ static __always_inline int leave(long ret)
 	__u32 size = e->args_size;
 	if (size > ARGS_BYTES)
 		size = ARGS_BYTES;
-	__u64 wakeup = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&events, e, offsetof(struct exec_event, args) + size, wakeup))
+	if (bpf_ringbuf_output(&events, e, offsetof(struct exec_event, args) + size, bpfsharp_ringbuf_wakeup(&events, wakeup_bytes)))
 		__sync_fetch_and_add(&lost_events, 1);
 out:
 	bpf_map_delete_elem(&execs, &tgid);

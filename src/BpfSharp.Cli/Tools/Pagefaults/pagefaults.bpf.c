@@ -15,6 +15,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include <bpfsharp.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -110,11 +111,6 @@ struct find_context {
 	bool found;
 };
 
-static __always_inline __u64 wakeup_flags(void)
-{
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-}
-
 static long describe_region(struct task_struct *task, struct vm_area_struct *vma, struct find_context *context)
 {
 	struct region_record *record = &context->record;
@@ -203,7 +199,7 @@ int page_fault_user(struct page_fault_user_args *args)
 	record->time_ns = bpf_ktime_get_ns();
 	record->error_code = (__u32)args->error_code;
 	record->tgid = tgid;
-	bpf_ringbuf_submit(record, wakeup_flags());
+	bpf_ringbuf_submit(record, bpfsharp_ringbuf_wakeup(&events, wakeup_bytes));
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include <bpfsharp.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -295,7 +296,7 @@ static __always_inline void emit(struct file *file, __s32 fd, __u32 op, __u64 re
 	fill_file(&e->file, file);
 	// Wake the reader only past a quarter of the ring: it drains every 100 ms anyway, and a wakeup per write
 	// costs this program an interrupt (about 20 µs in a VM, many times the rest of its work).
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, bpfsharp_ringbuf_wakeup(&events, wakeup_bytes));
 }
 
 /* ---- fentry mode ---------------------------------------------------------------------------------------- */
