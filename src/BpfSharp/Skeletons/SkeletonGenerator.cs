@@ -182,9 +182,13 @@ public static class SkeletonGenerator
 
         WriteSpecification(output, inner, className, sectionTypes.Select(s => (s.Section, s.Type, sectionNames[s.Section].Property)).ToList());
         WriteMapSet(output, inner, maps);
-        WriteProgramSet(output, inner, programs);
-        WriteMapSpecSet(output, inner, maps);
-        WriteProgramSpecSet(output, inner, programs);
+        WriteLookupClass(output, inner, "The loaded programs.", "ProgramSet", Collections + "Collection", "collection",
+            programs.Select(p => ($"Program <c>{p.Name}</c> (<c>SEC(\"{CSharpTypeEmitter.Escape(p.Section)}\")</c>).", "global::BpfSharp.Programs.Program",
+                p.Property, $"Program({CSharpNames.Literal(p.Name)})")));
+        WriteLookupClass(output, inner, "The maps' specifications, to change before loading.", "MapSpecSet", Specs + "CollectionSpec", "spec",
+            maps.Select(m => ($"Map <c>{m.Name}</c>.", Maps + "MapSpec", m.Property, $"Map({CSharpNames.Literal(m.Name)})")));
+        WriteLookupClass(output, inner, "The programs' specifications, to change before loading.", "ProgramSpecSet", Specs + "CollectionSpec", "spec",
+            programs.Select(p => ($"Program <c>{p.Name}</c>.", "global::BpfSharp.Programs.ProgramSpec", p.Property, $"Program({CSharpNames.Literal(p.Name)})")));
 
         foreach ((string section, string type, uint size, List<(string Name, string? Type, VariableSpec Variable)> fields) in sectionTypes)
         {
@@ -350,62 +354,26 @@ public static class SkeletonGenerator
         output.AppendLine();
     }
 
-    private static void WriteProgramSet(StringBuilder output, string inner, List<(string Property, string Name, string Section)> programs)
+    /// <summary>
+    /// A nested class that hands out one member per map or program, each looked up by name in what it wraps:
+    /// the loaded programs, the map specifications, the program specifications.
+    /// </summary>
+    private static void WriteLookupClass(StringBuilder output, string inner, string summary, string className, string ownerType, string owner,
+        IEnumerable<(string Summary, string Type, string Property, string Expression)> members)
     {
         string i2 = inner + "    ";
-        output.Append(inner).AppendLine("/// <summary>The loaded programs.</summary>");
-        output.Append(inner).AppendLine("public sealed class ProgramSet");
+        output.Append(inner).Append("/// <summary>").Append(summary).AppendLine("</summary>");
+        output.Append(inner).Append("public sealed class ").AppendLine(className);
         output.Append(inner).AppendLine("{");
-        output.Append(i2).AppendLine("private readonly " + Collections + "Collection _collection;");
+        output.Append(i2).Append("private readonly ").Append(ownerType).Append(" _").Append(owner).AppendLine(";");
         output.AppendLine();
-        output.Append(i2).AppendLine("internal ProgramSet(" + Collections + "Collection collection) => _collection = collection;");
+        output.Append(i2).Append("internal ").Append(className).Append('(').Append(ownerType).Append(' ').Append(owner).Append(") => _").Append(owner)
+            .Append(" = ").Append(owner).AppendLine(";");
         output.AppendLine();
-        foreach ((string property, string name, string section) in programs)
+        foreach ((string memberSummary, string type, string property, string expression) in members)
         {
-            output.Append(i2).Append("/// <summary>Program <c>").Append(name).Append("</c> (<c>SEC(\"").Append(CSharpTypeEmitter.Escape(section)).AppendLine("\")</c>).</summary>");
-            output.Append(i2).Append("public global::BpfSharp.Programs.Program ").Append(property).Append(" => _collection.Program(").Append(CSharpNames.Literal(name)).AppendLine(");");
-            output.AppendLine();
-        }
-        TrimBlankLine(output);
-        output.Append(inner).AppendLine("}");
-        output.AppendLine();
-    }
-
-    private static void WriteMapSpecSet(StringBuilder output, string inner, List<(string Property, string Name, string View, string Create)> maps)
-    {
-        string i2 = inner + "    ";
-        output.Append(inner).AppendLine("/// <summary>The maps' specifications, to change before loading.</summary>");
-        output.Append(inner).AppendLine("public sealed class MapSpecSet");
-        output.Append(inner).AppendLine("{");
-        output.Append(i2).AppendLine("private readonly " + Specs + "CollectionSpec _spec;");
-        output.AppendLine();
-        output.Append(i2).AppendLine("internal MapSpecSet(" + Specs + "CollectionSpec spec) => _spec = spec;");
-        output.AppendLine();
-        foreach ((string property, string name, _, _) in maps)
-        {
-            output.Append(i2).Append("/// <summary>Map <c>").Append(name).AppendLine("</c>.</summary>");
-            output.Append(i2).Append("public " + Maps + "MapSpec ").Append(property).Append(" => _spec.Map(").Append(CSharpNames.Literal(name)).AppendLine(");");
-            output.AppendLine();
-        }
-        TrimBlankLine(output);
-        output.Append(inner).AppendLine("}");
-        output.AppendLine();
-    }
-
-    private static void WriteProgramSpecSet(StringBuilder output, string inner, List<(string Property, string Name, string Section)> programs)
-    {
-        string i2 = inner + "    ";
-        output.Append(inner).AppendLine("/// <summary>The programs' specifications, to change before loading.</summary>");
-        output.Append(inner).AppendLine("public sealed class ProgramSpecSet");
-        output.Append(inner).AppendLine("{");
-        output.Append(i2).AppendLine("private readonly " + Specs + "CollectionSpec _spec;");
-        output.AppendLine();
-        output.Append(i2).AppendLine("internal ProgramSpecSet(" + Specs + "CollectionSpec spec) => _spec = spec;");
-        output.AppendLine();
-        foreach ((string property, string name, _) in programs)
-        {
-            output.Append(i2).Append("/// <summary>Program <c>").Append(name).AppendLine("</c>.</summary>");
-            output.Append(i2).Append("public global::BpfSharp.Programs.ProgramSpec ").Append(property).Append(" => _spec.Program(").Append(CSharpNames.Literal(name)).AppendLine(");");
+            output.Append(i2).Append("/// <summary>").Append(memberSummary).AppendLine("</summary>");
+            output.Append(i2).Append("public ").Append(type).Append(' ').Append(property).Append(" => _").Append(owner).Append('.').Append(expression).AppendLine(";");
             output.AppendLine();
         }
         TrimBlankLine(output);
