@@ -144,15 +144,10 @@ public static class SkeletonGenerator
         }
         output.Append(inner).AppendLine("}");
         output.AppendLine();
-        output.Append(inner).AppendLine("/// <summary>The loaded object: every map, program and variable by name.</summary>");
-        output.Append(inner).AppendLine("public " + Collections + "Collection Collection { get; }");
-        output.AppendLine();
-        output.Append(inner).AppendLine("/// <summary>The maps, as their typed views.</summary>");
-        output.Append(inner).AppendLine("public MapSet Maps { get; }");
-        output.AppendLine();
-        output.Append(inner).AppendLine("/// <summary>The programs.</summary>");
-        output.Append(inner).AppendLine("public ProgramSet Programs { get; }");
-        output.AppendLine();
+        WriteMembers(output, inner,
+            ("The loaded object: every map, program and variable by name.", "public " + Collections + "Collection Collection { get; }"),
+            ("The maps, as their typed views.", "public MapSet Maps { get; }"),
+            ("The programs.", "public ProgramSet Programs { get; }"));
         foreach ((string section, string type, _, _) in sectionTypes)
         {
             bool readOnly = section.StartsWith(".rodata", StringComparison.Ordinal);
@@ -303,15 +298,10 @@ public static class SkeletonGenerator
         output.Append(i2).AppendLine("    Programs = new ProgramSpecSet(collection);");
         output.Append(i2).AppendLine("}");
         output.AppendLine();
-        output.Append(i2).AppendLine("/// <summary>The object's specification, for what the typed properties do not cover.</summary>");
-        output.Append(i2).AppendLine("public " + Specs + "CollectionSpec Collection { get; }");
-        output.AppendLine();
-        output.Append(i2).AppendLine("/// <summary>The maps' specifications (sizes, flags, pinning, whether to create them).</summary>");
-        output.Append(i2).AppendLine("public MapSpecSet Maps { get; }");
-        output.AppendLine();
-        output.Append(i2).AppendLine("/// <summary>The programs' specifications (whether to load them, attach targets).</summary>");
-        output.Append(i2).AppendLine("public ProgramSpecSet Programs { get; }");
-        output.AppendLine();
+        WriteMembers(output, i2,
+            ("The object's specification, for what the typed properties do not cover.", "public " + Specs + "CollectionSpec Collection { get; }"),
+            ("The maps' specifications (sizes, flags, pinning, whether to create them).", "public MapSpecSet Maps { get; }"),
+            ("The programs' specifications (whether to load them, attach targets).", "public ProgramSpecSet Programs { get; }"));
         foreach ((string section, string type, string property) in sections)
         {
             output.Append(i2).Append("/// <summary>The initial contents of <c>").Append(section).AppendLine("</c>, written into the map when the object loads.</summary>");
@@ -352,6 +342,17 @@ public static class SkeletonGenerator
         TrimBlankLine(output);
         output.Append(inner).AppendLine("}");
         output.AppendLine();
+    }
+
+    /// <summary>Members, each after its one-line summary and followed by a blank line.</summary>
+    private static void WriteMembers(StringBuilder output, string indent, params (string Summary, string Declaration)[] members)
+    {
+        foreach ((string summary, string declaration) in members)
+        {
+            output.Append(indent).Append("/// <summary>").Append(summary).AppendLine("</summary>");
+            output.Append(indent).AppendLine(declaration);
+            output.AppendLine();
+        }
     }
 
     /// <summary>
