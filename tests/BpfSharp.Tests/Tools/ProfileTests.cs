@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Xml.Linq;
 using BpfSharp.Cli.Tools.Profile;
+using BpfSharp.Maps;
+using BpfSharp.Symbols;
 using BpfSharp.Tests.Links;
 
 namespace BpfSharp.Tests.Tools;
@@ -86,6 +88,48 @@ public class ProfileTests
         {
             File.Delete(svg);
         }
+    }
+
+    /// <summary>
+    /// A command is started through a shell that execs it, so its pid is sampled under two names ("sh", then the
+    /// command's). The profiler's last look at the names comes after the command exited: that look must not throw away
+    /// the mappings read while it ran (it did, when a second name replaced the first snapshot with nothing, and every
+    /// user frame of the command came out [unknown]).
+    /// </summary>
+    [KernelFact]
+    public void AnExitedProcessSeenUnderTwoNamesKeepsTheMappingsReadWhileItRan()
+    {
+        string spinner = LinkTestSupport.NativeProgram("profile_spin");
+        using var stacks = StackTraceMap.Create(16, name: "prof_resolve");
+        var resolver = new StackResolver(stacks);
+        var start = new ProcessStartInfo(spinner, ["0", "wait"]) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        using Process program = Process.Start(start)!;
+        uint pid = (uint)program.Id;
+        try
+        {
+            // Process.Start returns after the fork: wait until the exec has mapped the program.
+            Assert.True(LinkTestSupport.WaitUntil(
+                () => File.ReadLines($"/proc/{pid}/maps").Any(l => l.EndsWith("/profile_spin", StringComparison.Ordinal)), TimeSpan.FromSeconds(10)));
+            resolver.Observe(pid, "profile_spin");
+            resolver.Observe(pid, "sh");
+        }
+        finally
+        {
+            program.StandardInput.WriteLine("go");
+            Assert.True(program.WaitForExit(TimeSpan.FromSeconds(20)));
+        }
+
+        // After detaching, the profiler looks at every counted name once more, then refreshes the live processes.
+        resolver.Observe(pid, "sh");
+        resolver.Observe(pid, "profile_spin");
+        resolver.Refresh();
+
+        ProcessSymbols? symbols = resolver.SymbolsOf(pid, "profile_spin");
+        Assert.NotNull(symbols);
+        FunctionSymbol spin = ModuleSymbols.Load(spinner).Functions.Single(f => f.Name == "spin_here");
+        MemoryRegion first = symbols.Maps.Regions.First(r => r.Path.EndsWith("/profile_spin", StringComparison.Ordinal) && r.FileOffset == 0);
+        Assert.Equal("spin_here", symbols.Describe(first.Start + spin.Address + 4));
+        Assert.NotNull(resolver.SymbolsOf(pid, "sh"));
     }
 
     [KernelFact]
