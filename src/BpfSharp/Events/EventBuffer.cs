@@ -255,6 +255,9 @@ public abstract class EventBuffer : IDisposable
 
     internal int LatencyBound => LatencyBoundMs;
 
+    /// <summary>True while a thread reads the buffer (between Enter and Exit); lets a caller wait until a reader is in place without entering itself.</summary>
+    internal bool IsBeingRead => Volatile.Read(ref _state) == Busy;
+
     /// <summary>Marks the buffer as being read; false when it was disposed.</summary>
     /// <exception cref="InvalidOperationException">Another thread is reading it.</exception>
     internal bool TryEnter()

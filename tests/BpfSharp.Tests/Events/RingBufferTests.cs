@@ -270,7 +270,8 @@ public sealed class RingBufferTests
         using var stop = new CancellationTokenSource();
         var running = new Thread(() => reader.Run(_ => { }, stop.Token));
         running.Start();
-        Thread.Sleep(20);
+        // Blocked: the reader is in its wait (an empty buffer keeps it there until cancelled).
+        Assert.True(WaitFor(() => reader.IsBeingRead, Patience));
         long cancelled = Environment.TickCount64;
         stop.Cancel();
         Assert.True(running.Join(2000));
@@ -279,7 +280,8 @@ public sealed class RingBufferTests
         int result = -1;
         var polling = new Thread(() => result = reader.Poll(_ => { }, -1));
         polling.Start();
-        Thread.Sleep(20);
+        // Disposing before the thread reached Poll would make Poll throw ObjectDisposedException on that thread.
+        Assert.True(WaitFor(() => reader.IsBeingRead, Patience));
         reader.Dispose();
         Assert.True(polling.Join(2000), "disposal did not end the wait");
         Assert.Equal(0, result);
@@ -295,20 +297,13 @@ public sealed class RingBufferTests
         using var stop = new CancellationTokenSource();
         var running = new Thread(() => reader.Run(_ => { }, stop.Token));
         running.Start();
-        Assert.True(WaitFor(() =>
-        {
-            try
-            {
-                reader.Consume(_ => { });
-                return false;
-            }
-            catch (InvalidOperationException)
-            {
-                return true;
-            }
-        }, Patience));
+        // Wait without reading: a probing Consume that got in first would refuse the reader thread's Run instead.
+        Assert.True(WaitFor(() => reader.IsBeingRead, Patience));
+        Assert.Throws<InvalidOperationException>(() => reader.Consume(_ => { }));
+        Assert.Throws<InvalidOperationException>(() => reader.Poll(_ => { }, 0));
         stop.Cancel();
-        running.Join();
+        Assert.True(running.Join(Patience));
+        Assert.Equal(0, reader.Consume(_ => { })); // free again once the reader left
     }
 
     [KernelFact]

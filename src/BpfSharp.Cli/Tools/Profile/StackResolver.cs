@@ -5,38 +5,49 @@ namespace BpfSharp.Cli.Tools.Profile;
 
 /// <summary>
 /// Turns the profiler's counts (process, kernel and user stack ids) into named frames. Kernel addresses resolve
-/// through /proc/kallsyms; user addresses through each process's mappings, read on first sight of the process
-/// (<see cref="Observe"/>) and again at the end if it is still alive, so a process that exited meanwhile still
-/// resolves from its first snapshot, and one never seen alive gets <c>[unknown]</c> frames but still counts.
+/// through /proc/kallsyms; user addresses through each process's mappings, read on first sight of the process under
+/// a name (<see cref="Observe"/>) and again at the end if it is still alive, so a process that exited meanwhile still
+/// resolves from the snapshots taken while it ran, and one never seen alive gets <c>[unknown]</c> frames but still
+/// counts. A process seen under two names (a shell that exec'd the command, threads named apart) keeps a snapshot
+/// per name: looking at one name never throws away the mappings read for the other.
 /// </summary>
 internal sealed class StackResolver(StackTraceMap stacks)
 {
     private readonly ModuleSymbolCache _modules = new();
-    private readonly Dictionary<uint, (string Comm, ProcessSymbols? Symbols)> _processes = [];
+    private readonly Dictionary<(uint Pid, string Comm), ProcessSymbols?> _processes = [];
     private readonly Dictionary<int, ulong[]> _stacks = [];
     private KernelSymbols? _kernel;
 
-    /// <summary>Snapshots the mappings of a process seen for the first time (or seen again under a new name: it exec'd).</summary>
+    /// <summary>Snapshots the mappings of a process seen for the first time under <paramref name="comm"/> (a new name: it exec'd, or another thread).</summary>
     internal void Observe(uint pid, string comm)
     {
-        if (pid == 0 || (_processes.TryGetValue(pid, out var known) && known.Comm == comm))
+        if (pid == 0 || _processes.ContainsKey((pid, comm)))
         {
             return;
         }
-        _processes[pid] = (comm, TryRead(pid));
+        _processes[(pid, comm)] = TryRead(pid);
     }
 
-    /// <summary>Re-reads the mappings of the processes still alive (libraries loaded since the first look count too).</summary>
+    /// <summary>
+    /// Re-reads the mappings of the processes still alive (libraries loaded since the first look count too); the
+    /// snapshots of a process that exited stay as they were.
+    /// </summary>
     internal void Refresh()
     {
-        foreach (uint pid in _processes.Keys.ToList())
+        foreach (IGrouping<uint, (uint Pid, string Comm)> process in _processes.Keys.GroupBy(k => k.Pid).ToList())
         {
-            if (TryRead(pid) is ProcessSymbols fresh)
+            if (TryRead(process.Key) is ProcessSymbols fresh)
             {
-                _processes[pid] = (_processes[pid].Comm, fresh);
+                foreach ((uint Pid, string Comm) key in process)
+                {
+                    _processes[key] = fresh;
+                }
             }
         }
     }
+
+    /// <summary>The mappings user addresses of <paramref name="pid"/> under <paramref name="comm"/> resolve against; null when never read.</summary>
+    internal ProcessSymbols? SymbolsOf(uint pid, string comm) => _processes.GetValueOrDefault((pid, comm));
 
     private ProcessSymbols? TryRead(uint pid)
     {
@@ -55,7 +66,7 @@ internal sealed class StackResolver(StackTraceMap stacks)
     {
         string comm = key.Comm.ToString();
         var frames = new List<StackFrame>();
-        ProcessSymbols? symbols = _processes.TryGetValue(key.Pid, out var process) ? process.Symbols : null;
+        ProcessSymbols? symbols = SymbolsOf(key.Pid, comm);
         AppendStack(frames, key.UserStackId, kernel: false, address => symbols?.Resolve(address).ToString() ?? "[unknown]");
         AppendStack(frames, key.KernelStackId, kernel: true, address =>
             (_kernel ??= KernelSymbols.Current).TryResolve(address, out KernelSymbol symbol, out _) ? symbol.Name : "[unknown]");
