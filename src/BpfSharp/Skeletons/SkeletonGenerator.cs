@@ -24,6 +24,7 @@ public static class SkeletonGenerator
     private const string Maps = "global::BpfSharp.Maps.";
     private const string Specs = "global::BpfSharp.Specs.";
     private const string Interop = "global::System.Runtime.InteropServices.";
+    private const string HexDigits = "0123456789abcdef";
 
     /// <summary>Writes the skeleton of <paramref name="spec"/> as C# source.</summary>
     /// <param name="spec">The object, as read from its file; it is not changed.</param>
@@ -274,7 +275,7 @@ public static class SkeletonGenerator
                     output.Append(inner).Append("    ");
                     foreach (byte value in objectBytes.Slice(line, Math.Min(24, objectBytes.Length - line)))
                     {
-                        output.Append("0x").Append(value.ToString("x2", CultureInfo.InvariantCulture)).Append(", ");
+                        output.Append("0x").Append(HexDigits[value >> 4]).Append(HexDigits[value & 0xf]).Append(", ");
                     }
                     output.Length--;
                     output.AppendLine();
