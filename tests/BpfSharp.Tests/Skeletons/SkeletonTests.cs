@@ -80,6 +80,8 @@ public sealed class SkeletonTests
         Assert.False(skeleton.Collection.GlobalData(".rodata").IsWritable);
         Assert.True(skeleton.Collection.GlobalData(".bss").IsWritable);
         Assert.Equal("none", skeleton.Rodata.Label.ToString());
+        Assert.Contains(".bss", Assert.Throws<KeyNotFoundException>(() => skeleton.Collection.GlobalData(".data.nothing")).Message);
+        Assert.Contains(".rodata", Assert.Throws<KeyNotFoundException>(() => Open().Collection.GlobalData(".maps")).Message);
     }
 
     [Fact]
