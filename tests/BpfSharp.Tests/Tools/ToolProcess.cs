@@ -25,9 +25,13 @@ internal sealed class ToolProcess : IDisposable
 
     /// <summary>Starts <c>bpfsharp ARGUMENTS</c> and waits until it is tracing.</summary>
     /// <exception cref="InvalidOperationException">It exited or stayed silent for 60 s first; the message holds its standard error.</exception>
-    internal static ToolProcess Start(params string[] arguments)
+    internal static ToolProcess Start(params string[] arguments) => StartProgram(Executable, arguments);
+
+    /// <summary>Starts another tracing program (an example application) the same way.</summary>
+    /// <exception cref="InvalidOperationException">It exited or stayed silent for 60 s first; the message holds its standard error.</exception>
+    internal static ToolProcess StartProgram(string executable, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Executable)
+        var start = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -61,7 +65,7 @@ internal sealed class ToolProcess : IDisposable
         {
             string error = tool.Error;
             tool.Dispose();
-            throw new InvalidOperationException($"bpfsharp {string.Join(' ', arguments)} did not start tracing: {error}");
+            throw new InvalidOperationException($"{Path.GetFileName(executable)} {string.Join(' ', arguments)} did not start tracing: {error}");
         }
         return tool;
     }
