@@ -8,8 +8,8 @@ namespace BpfSharp.Cli.Tools;
 
 /// <summary>
 /// What every tracing tool shares: its common options, the checks that say exactly why it cannot run here, loading
-/// its BPF half (embedded in this assembly by the build from <c>Tools/NAME/NAME.bpf.c</c>), and the line that tells
-/// a user, and the tests, that tracing has started. Tools use the library's public API only, as a user would.
+/// its BPF half (through the skeleton the build generates from <c>Tools/NAME/NAME.bpf.c</c>), and the line that
+/// tells a user, and the tests, that tracing has started. Tools use the library's public API only, as a user would.
 /// </summary>
 internal static class ToolHost
 {
@@ -56,10 +56,6 @@ internal static class ToolHost
             }
         }
     }
-
-    /// <summary>The tool's BPF object as compiled into this assembly, ready to be edited (filters in .rodata) and loaded.</summary>
-    /// <param name="name">The object's name: <c>execsnoop</c> for <c>Tools/Execsnoop/execsnoop.bpf.c</c>.</param>
-    internal static CollectionSpec OpenObject(string name) => CollectionSpec.FromResource(typeof(ToolHost).Assembly, name);
 
     /// <summary>Loads <paramref name="spec"/>, explaining a failure in terms of the tool rather than the loader.</summary>
     /// <exception cref="ToolException">Loading failed; the message names the tool and the kernel's reason.</exception>

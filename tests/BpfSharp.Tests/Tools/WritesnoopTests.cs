@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using BpfSharp.Cli.Tools;
 using BpfSharp.Cli.Tools.Writesnoop;
@@ -125,55 +124,78 @@ public sealed class WritesnoopTests : IDisposable
     {
         Assert.Equal([WriteHook.Fentry, WriteHook.Kprobe, WriteHook.Tracepoint], WritesnoopCommand.Candidates(WriteHook.Auto));
         Assert.Equal([WriteHook.Kprobe], WritesnoopCommand.Candidates(WriteHook.Kprobe));
-        var spec = WritesnoopCommand.Configure(ToolHost.OpenObject("writesnoop"), new WritesnoopOptions { Pid = 42, Name = "dd", MinBytes = 7, Top = 3 }, new FileIdentity(8, 1, 99), WriteHook.Kprobe);
-        Assert.Equal(["vfs_write_kprobe", "vfs_write_kretprobe"], spec.Programs.Where(p => p.Value.Autoload).Select(p => p.Key).Order());
-        Assert.Equal(42u, spec.Variable("target_tgid").Get<uint>());
-        Assert.Equal((byte)'d', spec.Variable("target_comm").Bytes[0]);
-        Assert.Equal(0, spec.Variable("target_comm").Bytes[2]);
-        Assert.Equal(7UL, spec.Variable("min_bytes").Get<ulong>());
-        Assert.Equal(99UL, spec.Variable("target_ino").Get<ulong>());
-        Assert.Equal((8u << 20) | 1u, spec.Variable("target_dev").Get<uint>());
-        Assert.Equal(1, spec.Variable("top_mode").Get<byte>());
+        WritesnoopBpf.Specification spec = WritesnoopCommand.Configure(WritesnoopBpf.Open(), new WritesnoopOptions { Pid = 42, Name = "dd", MinBytes = 7, Top = 3 }, new FileIdentity(8, 1, 99), WriteHook.Kprobe);
+        Assert.Equal(["vfs_write_kprobe", "vfs_write_kretprobe"], spec.Collection.Programs.Where(p => p.Value.Autoload).Select(p => p.Key).Order());
+        Assert.Equal(42u, spec.Rodata.TargetTgid);
+        Assert.Equal((uint)Environment.ProcessId, spec.Rodata.SelfTgid);
+        Assert.True(spec.Rodata.FilterComm);
+        Assert.Equal("dd", spec.Rodata.TargetComm.ToString());
+        Assert.Equal(0, spec.Rodata.TargetComm[2]);
+        Assert.Equal(7UL, spec.Rodata.MinBytes);
+        Assert.Equal(99UL, spec.Rodata.TargetIno);
+        Assert.Equal((8u << 20) | 1u, spec.Rodata.TargetDev);
+        Assert.True(spec.Rodata.TopMode);
+        Assert.Equal(spec.Maps.Events.MaxEntries / 4, spec.Rodata.WakeupBytes);
+        // The same variables as the object names them: the skeleton's offsets are the object's.
+        Assert.Equal(42u, spec.Collection.Variable("target_tgid").Get<uint>());
+        Assert.Equal(99UL, spec.Collection.Variable("target_ino").Get<ulong>());
+        Assert.Equal(1, spec.Collection.Variable("top_mode").Get<byte>());
     }
 
     [Fact]
     public void RecordsDecodeToPathsTypesAndTruncationMarks()
     {
-        byte[] record = new byte[WriteEventView.Size];
-        MemoryMarshal.Write(record.AsSpan(8), 1234u);
-        MemoryMarshal.Write(record.AsSpan(16), 5);
-        MemoryMarshal.Write(record.AsSpan(20), (uint)WriteOperation.Writev);
-        MemoryMarshal.Write(record.AsSpan(24), 300UL);
-        MemoryMarshal.Write(record.AsSpan(32), -11L);
-        "dd"u8.CopyTo(record.AsSpan(40));
-        Span<byte> file = record.AsSpan(WriteEventView.FileOffset);
-        MemoryMarshal.Write(file, 77UL);
-        MemoryMarshal.Write(file[8..], (254u << 20) | 3u);
-        MemoryMarshal.Write(file[16..], (ushort)0x81a4);
-        MemoryMarshal.Write(file[18..], (ushort)3);
-        "log.txt"u8.CopyTo(file[24..]);
-        "var"u8.CopyTo(file[(24 + 2 * 64)..]);
-        "log"u8.CopyTo(file[(24 + 64)..]);
+        var record = new WritesnoopBpf.Event { Pid = 1234, Tid = 1235, Fd = 5, Op = (uint)WriteOperation.Writev, Requested = 300, Ret = -11 };
+        "dd"u8.CopyTo(record.Comm);
+        record.File.Ino = 77;
+        record.File.Dev = (254u << 20) | 3u;
+        record.File.Mode = 0x81a4;
+        record.File.Depth = 3;
+        "log.txt"u8.CopyTo(record.File.Names[0]);
+        "log"u8.CopyTo(record.File.Names[1]);
+        "var"u8.CopyTo(record.File.Names[2]);
 
-        var e = new WriteEventView(record);
-        Assert.Equal(1234u, e.Pid);
-        Assert.Equal(5, e.Fd);
-        Assert.Equal(WriteOperation.Writev, e.Operation);
-        Assert.Equal(-11L, e.Returned);
-        Assert.Equal("dd"u8.ToArray(), e.Comm.ToArray());
-        Assert.Equal("/var/log/log.txt", e.File.Path);
-        Assert.Equal("254:3", e.File.DeviceText);
-        Assert.Equal("reg", e.File.Type);
-        Assert.False(e.File.Truncated);
+        var output = new StringWriter { NewLine = "\n" };
+        using (var printer = new WritePrinter(new WritesnoopOptions(), output))
+        {
+            printer.OnRecord(record);
+        }
+        Assert.Matches(@"^\d\d:\d\d:\d\d\.\d{3}  1234    dd                 5  writev          300     -11  reg   254:3   77         /var/log/log.txt\n$", output.ToString());
+        Assert.Equal("/var/log/log.txt", FileInfoText.Path(record.File));
+        Assert.Equal("254:3", FileInfoText.Device(record.File));
+        Assert.Equal("reg", FileInfoText.Type(record.File));
+        Assert.False(FileInfoText.Truncated(record.File));
 
-        MemoryMarshal.Write(file[20..], FileInfoView.PathTruncated);
-        Assert.Equal("…/var/log/log.txt", new WriteEventView(record).File.Path);
-        Assert.True(new WriteEventView(record).File.Truncated);
+        record.File.Flags = FileInfoText.PathTruncated;
+        Assert.Equal("…/var/log/log.txt", FileInfoText.Path(record.File));
+        Assert.True(FileInfoText.Truncated(record.File));
 
-        MemoryMarshal.Write(file[16..], (ushort)0x1180);
-        MemoryMarshal.Write(file[20..], FileInfoView.PathPseudo);
-        Assert.Equal("pipe:[77]", new WriteEventView(record).File.Path);
-        Assert.Throws<ArgumentException>(() => new WriteEventView(record.AsSpan(1)).Pid);
+        record.File.Mode = 0x1180;
+        record.File.Flags = FileInfoText.PathPseudo;
+        Assert.Equal("pipe:[77]", FileInfoText.Path(record.File));
+
+        output.GetStringBuilder().Clear();
+        using (var printer = new WritePrinter(new WritesnoopOptions { PathPrefix = "/var/" }, output))
+        {
+            printer.OnRecord(record);
+        }
+        Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
+    public void FileTotalsDecodeFromTheMapValue()
+    {
+        var total = new WritesnoopBpf.FileTotal { Bytes = 4096, Writes = 2, Requested = 5000, Pid = 7 };
+        "cp"u8.CopyTo(total.Comm);
+        total.File.Ino = 12;
+        total.File.Dev = (8u << 20) | 1u;
+        total.File.Mode = 0x81a4;
+        total.File.Depth = 2;
+        total.File.Flags = FileInfoText.NameTruncated;
+        "b"u8.CopyTo(total.File.Names[0]);
+        "a"u8.CopyTo(total.File.Names[1]);
+
+        Assert.Equal(new FileTotal(4096, 2, 5000, 7, "cp", "8:1", 12, "reg", "/a/b", true), FileTotal.From(total));
     }
 
     [Theory]
@@ -186,7 +208,7 @@ public sealed class WritesnoopTests : IDisposable
     [InlineData(0x0000, 0u, "anon")]
     public void FileTypesComeFromTheModeAndTerminalMajors(int mode, uint rdev, string type)
     {
-        Assert.Equal(type, FileInfoView.TypeOf((ushort)mode, rdev));
+        Assert.Equal(type, FileInfoText.TypeOf((ushort)mode, rdev));
     }
 
     [Fact]

@@ -402,13 +402,4 @@ internal sealed class FaultProfile
         }
         return segments.ToArray();
     }
-
-    /// <summary>The name in a region record: a NUL-terminated string of at most 64 bytes.</summary>
-    internal static unsafe string RegionName(in RegionRecord record)
-    {
-        fixed (byte* name = record.Name)
-        {
-            return CString.Decode(new ReadOnlySpan<byte>(name, RegionRecord.NameLength));
-        }
-    }
 }

@@ -4,12 +4,9 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using BpfSharp.Cli.Output;
-using BpfSharp.Collections;
 using BpfSharp.Events;
 using BpfSharp.Kernel;
 using BpfSharp.Links;
-using BpfSharp.Maps;
-using BpfSharp.Specs;
 using BpfSharp.Symbols;
 using BpfSharp.Tracing;
 
@@ -91,17 +88,16 @@ internal static class PagefaultsCommand
             throw new ToolException($"no process {existing} (or it already exited)");
         }
 
-        CollectionSpec spec = ToolHost.OpenObject(Tool);
-        spec.Map("events").MaxEntries = (uint)options.BufferMb << 20;
-        spec.Variable("follow_forks").Set(options.FollowForks);
-        spec.Variable("wakeup_bytes").Set((ulong)options.BufferMb << 17); // an eighth of the ring
+        PagefaultsBpf.Specification spec = PagefaultsBpf.Open();
+        spec.Maps.Events.MaxEntries = (uint)options.BufferMb << 20;
+        spec.Rodata.FollowForks = options.FollowForks;
+        spec.Rodata.WakeupBytes = (ulong)options.BufferMb << 17; // an eighth of the ring
         using TracedCommand? started = options.Command.Length > 0 ? TracedCommand.StartStopped(options.Command) : null;
         int target = started?.Pid ?? options.Pid!.Value;
-        using Collection collection = ToolHost.Load(Tool, spec);
-        var traced = new HashMap<uint, byte>(collection.Map("traced"));
-        traced.Update((uint)target, started is null ? TraceState.Traced : TraceState.WaitingForExec);
-        using LinkSet links = collection.AttachAll(options.FollowForks ? null : ["sched_process_fork"]);
-        using var ring = new RingBuffer(collection.Map("events"));
+        using PagefaultsBpf pagefaults = ToolHost.Load(Tool, () => spec.Load());
+        pagefaults.Maps.Traced.Update((uint)target, started is null ? TraceState.Traced : TraceState.WaitingForExec);
+        using LinkSet links = options.FollowForks ? pagefaults.Attach() : pagefaults.Collection.AttachAll([pagefaults.Programs.SchedProcessFork.Name]);
+        using var ring = new RingBuffer(pagefaults.Maps.Events);
         var session = new Session(new FaultProfile(MonotonicNowNs(), options.Heatmap is not null, Environment.SystemPageSize), target);
         if (started is null)
         {
@@ -145,8 +141,8 @@ internal static class PagefaultsCommand
         links.Dispose();
         ring.Consume(ref sink);
 
-        ulong lostFaults = collection.Variable("lost_faults").Get<ulong>();
-        ulong lostRegions = collection.Variable("lost_regions").Get<ulong>();
+        ulong lostFaults = pagefaults.Bss.LostFaults;
+        ulong lostRegions = pagefaults.Bss.LostRegions;
         FaultProfile profile = session.Profile;
         List<RegionSummary> regions = profile.Summarize();
         double seconds = (MonotonicNowNs() - profile.StartNs) / 1e9;
@@ -300,8 +296,8 @@ internal static class PagefaultsCommand
             }
             switch ((FaultRecordKind)MemoryMarshal.Read<uint>(record))
             {
-                case FaultRecordKind.Fault when record.Length >= Unsafe.SizeOf<FaultRecord>():
-                    ref readonly FaultRecord fault = ref MemoryMarshal.AsRef<FaultRecord>(record);
+                case FaultRecordKind.Fault when record.Length >= Unsafe.SizeOf<PagefaultsBpf.FaultRecord>():
+                    ref readonly PagefaultsBpf.FaultRecord fault = ref MemoryMarshal.AsRef<PagefaultsBpf.FaultRecord>(record);
                     session.Profile.AddFault((int)fault.Tgid, fault.Address, fault.TimeNs, fault.ErrorCode);
                     if (!session.MapsDirty && !session.Profile.IsMapped((int)fault.Tgid, fault.Address))
                     {
@@ -309,14 +305,14 @@ internal static class PagefaultsCommand
                         session.MapsDirty = true;
                     }
                     break;
-                case FaultRecordKind.Region when record.Length >= Unsafe.SizeOf<RegionRecord>():
-                    ref readonly RegionRecord region = ref MemoryMarshal.AsRef<RegionRecord>(record);
+                case FaultRecordKind.Region when record.Length >= Unsafe.SizeOf<PagefaultsBpf.RegionRecord>():
+                    ref readonly PagefaultsBpf.RegionRecord region = ref MemoryMarshal.AsRef<PagefaultsBpf.RegionRecord>(record);
                     session.Seen((int)region.Tgid);
-                    session.Profile.AddRegion((int)region.Tgid, region.Start, region.End, region.Inode, FaultProfile.RegionName(in region));
+                    session.Profile.AddRegion((int)region.Tgid, region.Start, region.End, region.Inode, region.Name.ToString());
                     session.MapsDirty = true; // /proc/PID/maps has the full path (and the kernel's names), if the process still runs
                     break;
-                case FaultRecordKind.Exec when record.Length >= Unsafe.SizeOf<ExecRecord>():
-                    session.Seen((int)MemoryMarshal.AsRef<ExecRecord>(record).Tgid);
+                case FaultRecordKind.Exec when record.Length >= Unsafe.SizeOf<PagefaultsBpf.ExecRecord>():
+                    session.Seen((int)MemoryMarshal.AsRef<PagefaultsBpf.ExecRecord>(record).Tgid);
                     session.MapsDirty = true;
                     break;
             }

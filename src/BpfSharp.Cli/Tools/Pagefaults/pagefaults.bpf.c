@@ -105,6 +105,11 @@ struct exec_record {
 	__u64 time_ns;
 };
 
+// The ring buffer's records, into BTF for the skeleton: the programs build them in locals and through pointers only.
+BPFSHARP_TYPE(struct fault_record);
+BPFSHARP_TYPE(struct region_record);
+BPFSHARP_TYPE(struct exec_record);
+
 struct find_context {
 	struct region_record record;
 	struct mm_struct *mm;

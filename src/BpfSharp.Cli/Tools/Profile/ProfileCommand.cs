@@ -3,11 +3,11 @@ using System.Diagnostics;
 using System.Globalization;
 using BpfSharp.Cli.Output;
 using BpfSharp.Cli.Tools.Pagefaults;
-using BpfSharp.Collections;
 using BpfSharp.Kernel;
 using BpfSharp.Links;
 using BpfSharp.Maps;
-using BpfSharp.Specs;
+
+using StackKey = BpfSharp.Cli.Tools.ProfileBpf.StackKey;
 
 namespace BpfSharp.Cli.Tools.Profile;
 
@@ -78,18 +78,18 @@ internal static class ProfileCommand
         {
             throw new ToolException($"no process {existing} (or it already exited)");
         }
-        CollectionSpec spec = ToolHost.OpenObject(Tool);
-        spec.Variable("user_stacks").Set(!options.KernelOnly);
-        spec.Variable("kernel_stacks").Set(!options.UserOnly);
-        spec.Variable("include_idle").Set(options.IncludeIdle);
+        ProfileBpf.Specification spec = ProfileBpf.Open();
+        spec.Rodata.UserStacks = !options.KernelOnly;
+        spec.Rodata.KernelStacks = !options.UserOnly;
+        spec.Rodata.IncludeIdle = options.IncludeIdle;
         using TracedCommand? started = options.Command.Length > 0 ? TracedCommand.StartStopped(options.Command) : null;
         int? target = started?.Pid ?? options.Pid;
-        spec.Variable("filter_pid").Set((uint)(target ?? 0));
-        using Collection collection = ToolHost.Load(Tool, spec);
-        Map counts = collection.Map("counts");
-        var resolver = new StackResolver(new StackTraceMap(collection.Map("stacks")));
+        spec.Rodata.FilterPid = (uint)(target ?? 0);
+        using ProfileBpf profile = ToolHost.Load(Tool, () => spec.Load());
+        HashMap<StackKey, ulong> counts = profile.Maps.Counts;
+        var resolver = new StackResolver(profile.Maps.Stacks);
 
-        var links = AttachSampler(collection.Program("profile_sample"), options.Frequency);
+        var links = AttachSampler(profile.Programs.ProfileSample, options.Frequency);
         var clock = Stopwatch.StartNew();
         using var until = new RunUntil(options.Duration);
         try
@@ -118,7 +118,7 @@ internal static class ProfileCommand
         }
         double seconds = clock.Elapsed.TotalSeconds;
         // Detached: the counts are final. Processes still alive are read again (they may have loaded libraries).
-        var entries = counts.Entries<StackKey, ulong>().ToList();
+        var entries = counts.Entries.ToList();
         foreach (KeyValuePair<StackKey, ulong> entry in entries)
         {
             resolver.Observe(entry.Key.Pid, entry.Key.Comm.ToString());
@@ -162,8 +162,8 @@ internal static class ProfileCommand
             }
             Console.Error.WriteLine($"profile: flame graph written to {svgPath}");
         }
-        ulong lostStacks = collection.Variable("lost_stacks").Get<ulong>();
-        ulong lostSamples = collection.Variable("lost_samples").Get<ulong>();
+        ulong lostStacks = profile.Bss.LostStacks;
+        ulong lostSamples = profile.Bss.LostSamples;
         if (lostStacks > 0 || lostSamples > 0)
         {
             Console.Error.WriteLine($"profile: {lostStacks} stacks could not be stored (the stack map was full or a bucket collided) and {lostSamples} samples were not counted (the counts map was full); profile for less time or at a lower --frequency");
@@ -211,9 +211,9 @@ internal static class ProfileCommand
     }
 
     /// <summary>Reads the keys counted so far and snapshots the mappings of processes not seen before.</summary>
-    private static void ObserveProcesses(Map counts, StackResolver resolver)
+    private static void ObserveProcesses(HashMap<StackKey, ulong> counts, StackResolver resolver)
     {
-        foreach (StackKey key in counts.Keys<StackKey>())
+        foreach (StackKey key in counts.Keys)
         {
             resolver.Observe(key.Pid, key.Comm.ToString());
         }

@@ -1,6 +1,8 @@
 using BpfSharp.Maps;
 using BpfSharp.Symbols;
 
+using StackKey = BpfSharp.Cli.Tools.ProfileBpf.StackKey;
+
 namespace BpfSharp.Cli.Tools.Profile;
 
 /// <summary>
@@ -13,6 +15,9 @@ namespace BpfSharp.Cli.Tools.Profile;
 /// </summary>
 internal sealed class StackResolver(StackTraceMap stacks)
 {
+    /// <summary>-EFAULT from bpf_get_stackid: no stack of that kind (user code has no kernel stack, kernel threads no user stack).</summary>
+    internal const int NoStack = -14;
+
     private readonly ModuleSymbolCache _modules = new();
     private readonly Dictionary<(uint Pid, string Comm), ProcessSymbols?> _processes = [];
     private readonly Dictionary<int, ulong[]> _stacks = [];
@@ -61,8 +66,8 @@ internal sealed class StackResolver(StackTraceMap stacks)
         }
     }
 
-    /// <summary>The named frames, outer to inner, of one counted sample key.</summary>
-    internal ProfileStack Resolve(StackKey key, ulong count)
+    /// <summary>The named frames, outer to inner, of one counted sample key (profile.bpf.c's <c>struct stack_key</c>).</summary>
+    internal ProfileStack Resolve(in StackKey key, ulong count)
     {
         string comm = key.Comm.ToString();
         var frames = new List<StackFrame>();
@@ -85,7 +90,7 @@ internal sealed class StackResolver(StackTraceMap stacks)
                 frames.Add(new StackFrame(name(i == 0 ? addresses[i] : addresses[i] - 1), kernel));
             }
         }
-        else if (stackId != StackKey.NoStack && stackId != -1)
+        else if (stackId != NoStack && stackId != -1)
         {
             frames.Add(new StackFrame(kernel ? "[missed kernel stack]" : "[missed user stack]", kernel));
         }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using BpfSharp.Kernel;
 
@@ -15,90 +14,71 @@ internal enum WriteOperation : uint
 }
 
 /// <summary>
-/// A view of writesnoop.bpf.c's <c>struct file_info</c>: a file's device, inode, type and the names walked up from
-/// its dentry (the file's own name first). Reads straight from the record, so decoding allocates nothing.
+/// writesnoop.bpf.c's <c>struct file_info</c> (the skeleton's <see cref="WritesnoopBpf.FileInfo"/>) as text: a file's
+/// device, type and the path rebuilt from the names walked up from its dentry (the file's own name first). Reads the
+/// struct in place, so only the strings it returns are allocated.
 /// </summary>
-internal readonly ref struct FileInfoView
+internal static class FileInfoText
 {
+    /// <summary>Bytes kept of each path component, NUL included (NAME_LEN); components kept (MAX_DEPTH).</summary>
     internal const int NameLength = 64, MaxDepth = 8;
-    internal const int Size = 24 + MaxDepth * NameLength;
+
+    /// <summary>file_info.flags: PATH_TRUNCATED, NAME_TRUNCATED and PATH_PSEUDO.</summary>
     internal const uint PathTruncated = 1, NameTruncated = 2, PathPseudo = 4;
 
-    private readonly ReadOnlySpan<byte> _bytes;
+    /// <summary>The components filled in, at most <see cref="MaxDepth"/>.</summary>
+    internal static int Depth(in WritesnoopBpf.FileInfo file) => Math.Min((int)file.Depth, MaxDepth);
 
-    internal FileInfoView(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length < Size)
-        {
-            throw new ArgumentException($"a file_info record is {Size} bytes; got {bytes.Length}", nameof(bytes));
-        }
-        _bytes = bytes;
-    }
-
-    internal ulong Inode => MemoryMarshal.Read<ulong>(_bytes);
-    internal uint Device => MemoryMarshal.Read<uint>(_bytes[8..]);
-    internal uint RDevice => MemoryMarshal.Read<uint>(_bytes[12..]);
-    internal ushort Mode => MemoryMarshal.Read<ushort>(_bytes[16..]);
-    internal int Depth => Math.Min((int)MemoryMarshal.Read<ushort>(_bytes[18..]), MaxDepth);
-    internal uint Flags => MemoryMarshal.Read<uint>(_bytes[20..]);
-    internal bool Truncated => (Flags & (PathTruncated | NameTruncated)) != 0;
+    /// <summary>The walk stopped at its depth limit, or a name was cut short.</summary>
+    internal static bool Truncated(in WritesnoopBpf.FileInfo file) => (file.Flags & (PathTruncated | NameTruncated)) != 0;
 
     /// <summary>Component <paramref name="index"/> counted from the file upwards, up to its NUL.</summary>
-    internal ReadOnlySpan<byte> Name(int index)
-    {
-        return CString.Bytes(_bytes.Slice(24 + index * NameLength, NameLength));
-    }
+    internal static ReadOnlySpan<byte> Name(in WritesnoopBpf.FileInfo file, int index) => CString.Bytes(file.Names[index]);
 
     /// <summary>"8:1": the filesystem's device as major:minor.</summary>
-    internal string DeviceText
+    internal static string Device(in WritesnoopBpf.FileInfo file)
     {
-        get
-        {
-            (uint major, uint minor) = FileIdentity.SplitKernelDevice(Device);
-            return string.Create(CultureInfo.InvariantCulture, $"{major}:{minor}");
-        }
+        (uint major, uint minor) = FileIdentity.SplitKernelDevice(file.Dev);
+        return string.Create(CultureInfo.InvariantCulture, $"{major}:{minor}");
     }
 
     /// <summary>The file type: reg, dir, fifo, sock, tty, chr, blk, lnk or anon (an inode with no type bits).</summary>
-    internal string Type => TypeOf(Mode, RDevice);
+    internal static string Type(in WritesnoopBpf.FileInfo file) => TypeOf(file.Mode, file.Rdev);
 
     /// <summary>
     /// The path: components joined from the root down; "…/" in front when the walk stopped at its depth limit,
     /// "…" after a name cut short. Pipes and sockets have no path: "pipe:[INODE]", "socket:[INODE]" as /proc/PID/fd
     /// shows them; other internal files "anon_inode:NAME".
     /// </summary>
-    internal string Path
+    internal static string Path(in WritesnoopBpf.FileInfo file)
     {
-        get
+        int depth = Depth(file);
+        if ((file.Flags & PathPseudo) != 0)
         {
-            int depth = Depth;
-            if ((Flags & PathPseudo) != 0)
+            string inode = file.Ino.ToString(CultureInfo.InvariantCulture);
+            return Type(file) switch
             {
-                string inode = Inode.ToString(CultureInfo.InvariantCulture);
-                return Type switch
-                {
-                    "fifo" => $"pipe:[{inode}]",
-                    "sock" => $"socket:[{inode}]",
-                    _ => depth > 0 && !Name(0).IsEmpty ? $"anon_inode:{Encoding.UTF8.GetString(Name(0))}" : $"anon_inode:[{inode}]",
-                };
-            }
-            var path = new StringBuilder();
-            if ((Flags & PathTruncated) != 0)
+                "fifo" => $"pipe:[{inode}]",
+                "sock" => $"socket:[{inode}]",
+                _ => depth > 0 && !Name(file, 0).IsEmpty ? $"anon_inode:{Encoding.UTF8.GetString(Name(file, 0))}" : $"anon_inode:[{inode}]",
+            };
+        }
+        var path = new StringBuilder();
+        if ((file.Flags & PathTruncated) != 0)
+        {
+            path.Append('…');
+        }
+        for (int i = depth - 1; i >= 0; i--)
+        {
+            path.Append('/');
+            ReadOnlySpan<byte> name = Name(file, i);
+            path.Append(Encoding.UTF8.GetString(name));
+            if (name.Length == NameLength - 1 && (file.Flags & NameTruncated) != 0)
             {
                 path.Append('…');
             }
-            for (int i = depth - 1; i >= 0; i--)
-            {
-                path.Append('/');
-                ReadOnlySpan<byte> name = Name(i);
-                path.Append(Encoding.UTF8.GetString(name));
-                if (name.Length == NameLength - 1 && (Flags & NameTruncated) != 0)
-                {
-                    path.Append('…');
-                }
-            }
-            return path.Length == 0 ? "/" : path.ToString();
         }
+        return path.Length == 0 ? "/" : path.ToString();
     }
 
     /// <summary>The type of an inode from its i_mode, telling terminals (ttys, ptys, consoles) from other character devices by major number.</summary>
@@ -119,67 +99,14 @@ internal readonly ref struct FileInfoView
     private static bool IsTerminal(uint major) => major is 4 or 5 or (>= 136 and <= 143);
 }
 
-/// <summary>A view of writesnoop.bpf.c's <c>struct event</c>: one write.</summary>
-internal readonly ref struct WriteEventView
-{
-    internal const int FileOffset = 56;
-    internal const int Size = FileOffset + FileInfoView.Size;
-
-    private readonly ReadOnlySpan<byte> _bytes;
-
-    internal WriteEventView(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length < Size)
-        {
-            throw new ArgumentException($"a writesnoop event is {Size} bytes; got {bytes.Length}", nameof(bytes));
-        }
-        _bytes = bytes;
-    }
-
-    internal ulong TimestampNs => MemoryMarshal.Read<ulong>(_bytes);
-    internal uint Pid => MemoryMarshal.Read<uint>(_bytes[8..]);
-    internal uint Tid => MemoryMarshal.Read<uint>(_bytes[12..]);
-    internal int Fd => MemoryMarshal.Read<int>(_bytes[16..]);
-    internal WriteOperation Operation => (WriteOperation)MemoryMarshal.Read<uint>(_bytes[20..]);
-    internal ulong Requested => MemoryMarshal.Read<ulong>(_bytes[24..]);
-    internal long Returned => MemoryMarshal.Read<long>(_bytes[32..]);
-    internal ReadOnlySpan<byte> Comm => CString.Bytes(_bytes.Slice(40, 16));
-    internal FileInfoView File => new(_bytes[FileOffset..]);
-}
-
-/// <summary>A view of writesnoop.bpf.c's <c>struct file_total</c>: one file's writes, summed in BPF for --top.</summary>
-internal readonly ref struct FileTotalView
-{
-    internal const int FileOffset = 48;
-    internal const int Size = FileOffset + FileInfoView.Size;
-
-    private readonly ReadOnlySpan<byte> _bytes;
-
-    internal FileTotalView(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length < Size)
-        {
-            throw new ArgumentException($"a writesnoop file total is {Size} bytes; got {bytes.Length}", nameof(bytes));
-        }
-        _bytes = bytes;
-    }
-
-    internal ulong Bytes => MemoryMarshal.Read<ulong>(_bytes);
-    internal ulong Writes => MemoryMarshal.Read<ulong>(_bytes[8..]);
-    internal ulong Requested => MemoryMarshal.Read<ulong>(_bytes[16..]);
-    internal uint Pid => MemoryMarshal.Read<uint>(_bytes[24..]);
-    internal ReadOnlySpan<byte> Comm => CString.Bytes(_bytes.Slice(28, 16));
-    internal FileInfoView File => new(_bytes[FileOffset..]);
-}
-
 /// <summary>One file's totals, decoded for sorting and printing at the end of a --top run.</summary>
 internal sealed record FileTotal(ulong Bytes, ulong Writes, ulong Requested, uint Pid, string Comm, string Device, ulong Inode, string Type, string Path, bool Truncated)
 {
-    internal static FileTotal From(ReadOnlySpan<byte> value)
+    /// <summary>Decodes writesnoop.bpf.c's <c>struct file_total</c>: one file's writes, summed in BPF for --top.</summary>
+    internal static FileTotal From(in WritesnoopBpf.FileTotal total)
     {
-        var total = new FileTotalView(value);
-        FileInfoView file = total.File;
-        return new FileTotal(total.Bytes, total.Writes, total.Requested, total.Pid, Encoding.UTF8.GetString(total.Comm),
-            file.DeviceText, file.Inode, file.Type, file.Path, file.Truncated);
+        ref readonly WritesnoopBpf.FileInfo file = ref total.File;
+        return new FileTotal(total.Bytes, total.Writes, total.Requested, total.Pid, total.Comm.ToString(),
+            FileInfoText.Device(file), file.Ino, FileInfoText.Type(file), FileInfoText.Path(file), FileInfoText.Truncated(file));
     }
 }

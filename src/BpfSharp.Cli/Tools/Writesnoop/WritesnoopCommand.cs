@@ -4,12 +4,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using BpfSharp.Cli.Output;
-using BpfSharp.Collections;
 using BpfSharp.Events;
 using BpfSharp.Kernel;
 using BpfSharp.Links;
 using BpfSharp.Maps;
-using BpfSharp.Specs;
+using BpfSharp.Programs;
 using BpfSharp.Tracing;
 
 namespace BpfSharp.Cli.Tools.Writesnoop;
@@ -39,12 +38,12 @@ internal static class WritesnoopCommand
     private const string Tool = "writesnoop";
     private const int PollMilliseconds = 100;
 
-    /// <summary>The programs of each hook, by their names in writesnoop.bpf.c.</summary>
-    internal static IReadOnlyList<string> ProgramsOf(WriteHook hook) => hook switch
+    /// <summary>The programs of each hook, from the object's specification.</summary>
+    internal static IReadOnlyList<ProgramSpec> ProgramsOf(WriteHook hook, WritesnoopBpf.ProgramSpecSet programs) => hook switch
     {
-        WriteHook.Fentry => ["vfs_write_fexit"],
-        WriteHook.Kprobe => ["vfs_write_kprobe", "vfs_write_kretprobe"],
-        WriteHook.Tracepoint => ["tp_enter_write", "tp_exit_write", "tp_enter_pwrite64", "tp_exit_pwrite64", "tp_enter_writev", "tp_exit_writev"],
+        WriteHook.Fentry => [programs.VfsWriteFexit],
+        WriteHook.Kprobe => [programs.VfsWriteKprobe, programs.VfsWriteKretprobe],
+        WriteHook.Tracepoint => [programs.TpEnterWrite, programs.TpExitWrite, programs.TpEnterPwrite64, programs.TpExitPwrite64, programs.TpEnterWritev, programs.TpExitWritev],
         _ => throw new ArgumentOutOfRangeException(nameof(hook)),
     };
 
@@ -121,8 +120,8 @@ internal static class WritesnoopCommand
             }
         }
 
-        (Collection collection, LinkSet links, WriteHook hook) = LoadAndAttach(options, target);
-        using (collection)
+        (WritesnoopBpf writesnoop, LinkSet links, WriteHook hook) = LoadAndAttach(options, target);
+        using (writesnoop)
         using (links)
         using (var until = new RunUntil(options.Duration))
         {
@@ -132,18 +131,18 @@ internal static class WritesnoopCommand
             {
                 ToolHost.AnnounceReady("writes (summing per file)", options.Duration);
                 until.Token.WaitHandle.WaitOne();
-                printer.PrintTop(collection.Map("totals"), n);
+                printer.PrintTop(writesnoop.Maps.Totals, n);
                 printer.Flush();
-                ReportLost(collection.Map("lost"), "the per-file map was full (10240 files)");
+                ReportLost(writesnoop.Maps.Lost, $"the per-file map was full ({writesnoop.Maps.Totals.Map.MaxEntries} files)");
                 return 0;
             }
-            using var ring = new RingBuffer(collection.Map("events"));
+            using var ring = new RingBuffer(writesnoop.Maps.Events);
             ToolHost.AnnounceReady("writes", options.Duration);
             printer.WriteHeader();
             printer.Flush();
             // Poll rather than Run: standard output is flushed once per batch of records, not once per line,
             // which is what lets the frontend keep up with a busy writer.
-            RecordHandler handler = printer.OnRecord;
+            RecordHandler<WritesnoopBpf.Event> handler = printer.OnRecord;
             while (!until.Token.IsCancellationRequested)
             {
                 ring.Poll(handler, PollMilliseconds);
@@ -151,13 +150,13 @@ internal static class WritesnoopCommand
             }
             ring.Consume(handler); // what arrived before the stop
             printer.Flush();
-            ReportLost(collection.Map("lost"), "the ring buffer was full; narrow the filters (--pid, --name, --file, --min-bytes) or use --top");
+            ReportLost(writesnoop.Maps.Lost, "the ring buffer was full; narrow the filters (--pid, --name, --file, --min-bytes) or use --top");
             return 0;
         }
     }
 
     /// <summary>Says on standard error how many writes the BPF side saw but could not report (summed over CPUs).</summary>
-    private static void ReportLost(Map lost, string why)
+    private static void ReportLost(PerCpuArrayMap<ulong> lost, string why)
     {
         ulong total = LostCount(lost);
         if (total > 0)
@@ -166,14 +165,13 @@ internal static class WritesnoopCommand
         }
     }
 
-    internal static ulong LostCount(Map lost)
+    /// <summary>The <c>lost</c> counter, summed over CPUs.</summary>
+    internal static ulong LostCount(PerCpuArrayMap<ulong> lost)
     {
-        byte[] perCpu = new byte[lost.ValueBufferSize];
-        lost.Lookup(new byte[sizeof(uint)], perCpu);
         ulong total = 0;
-        for (int offset = 0; offset + 8 <= perCpu.Length; offset += 8)
+        foreach (ulong count in lost.Lookup(0))
         {
-            total += System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(perCpu.AsSpan(offset));
+            total += count;
         }
         return total;
     }
@@ -182,7 +180,7 @@ internal static class WritesnoopCommand
     /// Loads and attaches the first hook that works, saying on standard error why each earlier one did not. With a
     /// forced --mode the kernel's refusal is the error.
     /// </summary>
-    private static (Collection, LinkSet, WriteHook) LoadAndAttach(WritesnoopOptions options, FileIdentity? target)
+    private static (WritesnoopBpf, LinkSet, WriteHook) LoadAndAttach(WritesnoopOptions options, FileIdentity? target)
     {
         IReadOnlyList<WriteHook> candidates = Candidates(options.Mode);
         var reasons = new List<string>();
@@ -192,17 +190,17 @@ internal static class WritesnoopCommand
             {
                 ToolHost.RequireTracing(("syscalls", "sys_enter_write"), ("syscalls", "sys_exit_write"));
             }
-            CollectionSpec spec = Configure(ToolHost.OpenObject(Tool), options, target, hook);
-            Collection? collection = null;
+            WritesnoopBpf.Specification spec = Configure(WritesnoopBpf.Open(), options, target, hook);
+            WritesnoopBpf? writesnoop = null;
             try
             {
-                collection = Collection.Load(spec);
-                LinkSet links = collection.AttachAll();
-                return (collection, links, hook);
+                writesnoop = spec.Load();
+                LinkSet links = writesnoop.Attach();
+                return (writesnoop, links, hook);
             }
             catch (BpfException e)
             {
-                collection?.Dispose();
+                writesnoop?.Dispose();
                 string reason = $"{Describe(hook)} is not available here: {e.Message}";
                 if (candidates.Count == 1)
                 {
@@ -216,13 +214,13 @@ internal static class WritesnoopCommand
     }
 
     /// <summary>Sets the filters in the object's .rodata and turns on only the programs of <paramref name="hook"/>.</summary>
-    internal static CollectionSpec Configure(CollectionSpec spec, WritesnoopOptions options, FileIdentity? target, WriteHook hook)
+    internal static WritesnoopBpf.Specification Configure(WritesnoopBpf.Specification spec, WritesnoopOptions options, FileIdentity? target, WriteHook hook)
     {
-        IReadOnlyList<string> wanted = ProgramsOf(hook);
+        IReadOnlyList<ProgramSpec> wanted = ProgramsOf(hook, spec.Programs);
         Tracefs? tracefs = hook == WriteHook.Tracepoint ? Tracefs.Default : null;
-        foreach ((string programName, var program) in spec.Programs)
+        foreach (ProgramSpec program in spec.Collection.Programs.Values)
         {
-            program.Autoload = wanted.Contains(programName);
+            program.Autoload = wanted.Contains(program);
             // pwrite64 and writev are extras: a kernel without their tracepoints still traces write().
             string? section = program.SectionName;
             if (program.Autoload && tracefs is not null && section is not null && section.StartsWith("tracepoint/", StringComparison.Ordinal))
@@ -231,27 +229,27 @@ internal static class WritesnoopCommand
                 program.Autoload = parts.Length == 3 && tracefs.EventExists(parts[1], parts[2]);
             }
         }
-        spec.Variable("self_tgid").Set((uint)Environment.ProcessId);
+        ref WritesnoopBpf.RodataSection rodata = ref spec.Rodata;
+        rodata.SelfTgid = (uint)Environment.ProcessId;
         if (options.Pid is int pid)
         {
-            spec.Variable("target_tgid").Set((uint)pid);
+            rodata.TargetTgid = (uint)pid;
         }
         if (options.Name is string name)
         {
-            Span<byte> comm = stackalloc byte[16];
+            Span<byte> comm = rodata.TargetComm;
             comm.Clear();
             Encoding.UTF8.GetBytes(name, comm[..15]);
-            spec.Variable("target_comm").SetBytes(comm);
-            spec.Variable("filter_comm").Set((byte)1);
+            rodata.FilterComm = true;
         }
-        spec.Variable("min_bytes").Set(options.MinBytes);
+        rodata.MinBytes = options.MinBytes;
         if (target is FileIdentity file)
         {
-            spec.Variable("target_ino").Set(file.Inode);
-            spec.Variable("target_dev").Set(file.KernelDevice);
+            rodata.TargetIno = file.Inode;
+            rodata.TargetDev = file.KernelDevice;
         }
-        spec.Variable("top_mode").Set((byte)(options.Top is null ? 0 : 1));
-        spec.Variable("wakeup_bytes").Set((ulong)spec.Map("events").MaxEntries / 4);
+        rodata.TopMode = options.Top is not null;
+        rodata.WakeupBytes = spec.Maps.Events.MaxEntries / 4;
         return spec;
     }
 }
@@ -302,20 +300,19 @@ internal sealed class WritePrinter : IDisposable
 
     internal bool PathWanted(string path) => _options.PathPrefix is not string prefix || path.StartsWith(prefix, StringComparison.Ordinal);
 
-    /// <summary>Handles one record of the ring buffer.</summary>
-    internal void OnRecord(ReadOnlySpan<byte> record)
+    /// <summary>Handles one record of the ring buffer: writesnoop.bpf.c's <c>struct event</c>, read in place.</summary>
+    internal void OnRecord(in WritesnoopBpf.Event record)
     {
-        var view = new WriteEventView(record);
-        FileInfoView file = view.File;
-        string path = file.Path;
+        ref readonly WritesnoopBpf.FileInfo file = ref record.File;
+        string path = FileInfoText.Path(file);
         if (!PathWanted(path))
         {
             return;
         }
         var e = new WriteEvent(
-            DateTimeOffset.FromUnixTimeMilliseconds(((long)view.TimestampNs + _monotonicToUnixNs) / 1_000_000).ToLocalTime(),
-            view.Pid, view.Tid, Encoding.UTF8.GetString(view.Comm), view.Fd, OperationName(view.Operation), view.Requested, view.Returned,
-            file.Type, file.DeviceText, file.Inode, path, file.Truncated);
+            DateTimeOffset.FromUnixTimeMilliseconds(((long)record.TsNs + _monotonicToUnixNs) / 1_000_000).ToLocalTime(),
+            record.Pid, record.Tid, record.Comm.ToString(), record.Fd, OperationName((WriteOperation)record.Op), record.Requested, record.Ret,
+            FileInfoText.Type(file), FileInfoText.Device(file), file.Ino, path, FileInfoText.Truncated(file));
         if (_json is not null)
         {
             _json.Write(e.WriteJson);
@@ -334,10 +331,10 @@ internal sealed class WritePrinter : IDisposable
     };
 
     /// <summary>Reads the per-file totals the BPF side summed and prints the <paramref name="count"/> largest by bytes written.</summary>
-    internal void PrintTop(Map totals, int count)
+    internal void PrintTop(HashMap<WritesnoopBpf.FileKey, WritesnoopBpf.FileTotal> totals, int count)
     {
         var files = new List<FileTotal>();
-        foreach (KeyValuePair<byte[], byte[]> entry in totals.Entries())
+        foreach (KeyValuePair<WritesnoopBpf.FileKey, WritesnoopBpf.FileTotal> entry in totals.Entries)
         {
             files.Add(FileTotal.From(entry.Value));
         }

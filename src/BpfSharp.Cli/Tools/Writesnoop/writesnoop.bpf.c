@@ -54,6 +54,7 @@ struct event {
 	char comm[TASK_COMM_LEN];
 	struct file_info file;
 };
+BPFSHARP_TYPE(struct event); /* the ring buffer record, built through a local pointer: into BTF for the skeleton */
 
 struct file_key {
 	__u32 dev;
