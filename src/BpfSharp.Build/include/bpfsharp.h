@@ -12,8 +12,8 @@
  * BPFSHARP_TYPE(struct event);
  *
  * Puts a type into the object's BTF so that the skeleton declares it in C#. Clang writes BTF only for the types of
- * globals, maps and function signatures, so a record a program only builds through a local pointer (a ring buffer
- * or perf event) is missing otherwise. It costs an unused pointer in a section of its own, which the BpfSharp
+ * globals, maps and function signatures, so a record that only lives in local variables (a pointer from
+ * bpf_ringbuf_reserve, a struct on the stack for bpf_ringbuf_output or bpf_perf_event_output) is missing otherwise. It costs an unused pointer in a section of its own, which the BpfSharp
  * loader and libbpf both skip: nothing is created in the kernel.
  */
 #define BPFSHARP_TYPE(type) \

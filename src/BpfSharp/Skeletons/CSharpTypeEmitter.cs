@@ -145,7 +145,9 @@ internal sealed class CSharpTypeEmitter
         BtfType element = _btf.ResolveTypedefsAndQualifiers(info.ElementTypeId);
         bool text = element.Kind == BtfKind.Int && element.Size == 1 && element.Name == "char";
         string? elementName = text ? "byte" : TypeOf(info.ElementTypeId);
-        return elementName is null ? null : ArrayOf(elementName, _btf.FormatC(array.Id), text, info.Count);
+        // Arrays of the same element and length share one C# type: its doc names the C type without qualifiers.
+        string c = System.Text.RegularExpressions.Regex.Replace(_btf.FormatC(array.Id), @"\b(const|volatile|restrict)\s+", "");
+        return elementName is null ? null : ArrayOf(elementName, c, text, info.Count);
     }
 
     private string ArrayOf(string element, string c, bool text, uint count)
