@@ -3,6 +3,7 @@ using BpfSharp.Tests.Tools;
 namespace BpfSharp.Tests.Examples;
 
 /// <summary>examples/Opensnoop, the application docs/writing-a-tool.md walks through, built by the build and run as a user would.</summary>
+[Trait("Category", "Kernel")]
 public sealed class OpensnoopExampleTests
 {
     // The example is built beside the tests by its project reference; its output directory mirrors ours.

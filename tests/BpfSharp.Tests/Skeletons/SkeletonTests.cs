@@ -16,6 +16,7 @@ namespace BpfSharp.Tests.Skeletons;
 public sealed class SkeletonTests
 {
     [KernelFact]
+    [Trait("Category", "Kernel")]
     public void SettingsGoInBeforeLoadAndEverythingTheProgramWroteReadsBackTyped()
     {
         SkeletonBpf.Specification spec = SkeletonBpf.Open();
@@ -73,6 +74,7 @@ public sealed class SkeletonTests
     }
 
     [KernelFact]
+    [Trait("Category", "Kernel")]
     public void ReadOnlySectionsCannotBeWrittenOnceLoaded()
     {
         using SkeletonBpf skeleton = SkeletonBpf.Load();
