@@ -133,4 +133,17 @@ public sealed class SkeletonTests
     {
         Assert.Equal(File.ReadAllBytes(TestPrograms.Path("skeleton")), ObjectBytes.ToArray());
     }
+
+    [Fact]
+    public void EveryGeneratedStructIsExactlyAsLargeAsItsCType()
+    {
+        // Each struct declares its C size; a member placed past it (a wrong offset or member type) would make the
+        // runtime's size larger. Over every skeleton of the test programs, task_struct's closure (core_task) included.
+        Type[] structs = [.. typeof(SkeletonTests).Assembly.GetTypes()
+            .Where(t => t.Namespace == typeof(SkeletonTests).Namespace && t.IsNested && t.IsValueType && !t.IsEnum)
+            .Where(t => t.StructLayoutAttribute is { Value: System.Runtime.InteropServices.LayoutKind.Explicit, Size: > 0 })];
+        Assert.Contains(structs, t => t.Name == "TaskStruct");
+        Assert.True(structs.Length > 100, $"only {structs.Length} structs");
+        Assert.All(structs, t => Assert.Equal(t.StructLayoutAttribute!.Size, RuntimeHelpers.SizeOf(t.TypeHandle)));
+    }
 }
