@@ -1,5 +1,6 @@
 using System.CommandLine;
 using BpfSharp.Btf;
+using BpfSharp.Btf.Core;
 using BpfSharp.Skeletons;
 using BpfSharp.Specs;
 
@@ -8,6 +9,8 @@ namespace BpfSharp.Cli.Commands;
 /// <summary>
 /// <c>bpfsharp gen skeleton FILE.bpf.o</c>: the typed C# API of a BPF object (what <c>bpftool gen skeleton</c> writes
 /// for C); BpfSharp.Build runs it for every <c>BpfSource</c> with <c>BpfGenerateSkeletons=true</c>.
+/// <c>bpfsharp gen min_core_btf INPUT OUTPUT OBJECT...</c>: a kernel's BTF cut down to what the objects' CO-RE
+/// relocations need, to ship for kernels without BTF.
 /// </summary>
 internal static class GenCommand
 {
@@ -15,6 +18,37 @@ internal static class GenCommand
     {
         var command = new Command("gen", "Generate code from BPF objects");
         command.Subcommands.Add(CreateSkeleton());
+        command.Subcommands.Add(CreateMinCoreBtf());
+        return command;
+    }
+
+    private static Command CreateMinCoreBtf()
+    {
+        var input = new Argument<string>("input") { Description = "The kernel's whole BTF: a vmlinux BTF file such as /sys/kernel/btf/vmlinux, or an ELF with a .BTF section" };
+        var output = new Argument<string>("output") { Description = "Where to write the minimal BTF (raw BTF, for CollectionOptions.CoreTarget = CoreTarget.FromFile or 'obj load --btf')" };
+        var objects = new Argument<string[]>("objects") { Description = "The BPF objects whose CO-RE relocations must resolve", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("min_core_btf", "Write the smallest BTF of a kernel that the objects' CO-RE relocations resolve against as against the whole (bpftool gen min_core_btf)");
+        command.Arguments.Add(input);
+        command.Arguments.Add(output);
+        command.Arguments.Add(objects);
+        command.SetAction(parseResult =>
+        {
+            string inputPath = parseResult.GetValue(input)!;
+            string outputPath = parseResult.GetValue(output)!;
+            try
+            {
+                BtfSpec target = Path.GetFullPath(inputPath) == KernelBtf.VmlinuxPath ? KernelBtf.Vmlinux : BtfSpec.Load(inputPath);
+                byte[] minimal = MinimalCoreBtf.Build(target, (parseResult.GetValue(objects) ?? []).Select(CollectionSpec.Load).ToList());
+                File.WriteAllBytes(outputPath, minimal);
+                Console.Error.WriteLine($"{outputPath}: {BtfSpec.Parse(minimal).OwnTypeCount} types, {minimal.Length} bytes (from {target.OwnTypeCount} types, {target.RawData.Length} bytes)");
+                return 0;
+            }
+            catch (Exception e) when (e is BpfObjectException or BtfException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"bpfsharp gen min_core_btf: {e.Message}");
+                return 1;
+            }
+        });
         return command;
     }
 
