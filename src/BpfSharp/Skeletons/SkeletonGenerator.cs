@@ -419,11 +419,6 @@ public static class SkeletonGenerator
             || section.StartsWith(".bss", StringComparison.Ordinal) || section == ".kconfig");
 
     /// <summary>
-    /// The section of <c>BPFSHARP_TYPE(type)</c> (bpfsharp.h): pointers whose only use is to put their types in BTF.
-    /// </summary>
-    private const string ExportedTypesSection = ".bpfsharp.types";
-
-    /// <summary>
     /// The types <c>BPFSHARP_TYPE</c> names, then the object's own named structs, unions and enums: those of its BTF that no program receives as its context
     /// and no CO-RE relocation reads (with everything those reach), which leaves the kernel's types out and keeps
     /// the records the programs write into ring and perf buffers.
@@ -480,9 +475,7 @@ public static class SkeletonGenerator
             }
         }
         IEnumerable<BtfType> local = btf.OwnTypes.Where(t => t.HasName && (t.IsComposite || t.IsEnum) && !kernel.Contains(t.Id));
-        return btf.TryFindType(ExportedTypesSection, BtfKind.DataSection, out BtfType exported)
-            ? exported.Variables.Select(v => btf.SkipQualifiers(btf[v.Type.ReferencedTypeId].ReferencedTypeId)).Concat(local)
-            : local;
+        return ExportedTypes.In(btf).Concat(local);
     }
 
     private static HashSet<string> StaticVariables(BtfSpec? btf) =>

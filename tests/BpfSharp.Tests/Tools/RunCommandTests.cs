@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BpfSharp.Btf;
+using BpfSharp.Skeletons;
 using BpfSharp.Cli.Tools;
 using BpfSharp.Cli.Tools.Run;
 using BpfSharp.Specs;
@@ -131,6 +132,15 @@ public sealed class RunCommandTests
         EventType guess = new EventTypes(b.BuildSpec(), [], []).Guess("events", 8, perfPadded: false);
         Assert.Equal(0, guess.TypeId);
         Assert.Contains("(first, second); name one with --event-type events=NAME", guess.Explanation);
+
+        // Named with BPFSHARP_TYPE (a pointer in .bpfsharp.types), the second is the record.
+        int pointer = b.Add(BtfTypeDefinition.Pointer(b.NextTypeId - 1));
+        int variable = b.Add(BtfTypeDefinition.Variable("__bpfsharp_type_0", pointer, BtfVariableLinkage.GlobalAllocated));
+        b.Add(BtfTypeDefinition.DataSection(ExportedTypes.SectionName, 8, [new(variable, 0, 8)]));
+        BtfSpec exported = b.BuildSpec();
+        guess = new EventTypes(exported, [], []).Guess("events", 8, perfPadded: false);
+        Assert.Equal(exported.FindType("second", BtfKind.Struct).Id, guess.TypeId);
+        Assert.Equal(["second"], ExportedTypes.In(exported).Select(t => t.Name));
     }
 
     [Fact]

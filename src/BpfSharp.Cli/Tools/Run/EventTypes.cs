@@ -1,4 +1,5 @@
 using BpfSharp.Btf;
+using BpfSharp.Skeletons;
 
 namespace BpfSharp.Cli.Tools.Run;
 
@@ -9,8 +10,8 @@ internal readonly record struct EventType(int TypeId, string? Explanation);
 
 /// <summary>
 /// Finds the struct a ring buffer or perf event array record holds. Neither map kind carries a value type in BTF,
-/// so: the type the user named (<c>--event-type NAME</c> or <c>--event-type MAP=NAME</c>); else the object's one
-/// named struct whose size matches the record (for perf event arrays, which pad a record so that it and its 4-byte
+/// so: the type the user named (<c>--event-type NAME</c> or <c>--event-type MAP=NAME</c>); else the one type the object
+/// names with <c>BPFSHARP_TYPE</c> whose size matches; else the object's one named struct whose size matches the record (for perf event arrays, which pad a record so that it and its 4-byte
 /// size end on 8 bytes, a struct up to 7 bytes shorter), leaving out the types programs take as their context
 /// (<c>struct trace_event_raw_sys_enter *ctx</c>), which are kernel records, not events.
 /// </summary>
@@ -86,7 +87,7 @@ internal sealed class EventTypes
         {
             1 => new EventType(candidates[0].Id, null),
             0 => new EventType(0, $"no struct in the object's BTF is {length} bytes{(perfPadded ? " (or up to 7 fewer, perf padding)" : "")}; "
-                + "keep the event type in BTF (use it in a global, e.g. `const struct event *unused __attribute__((unused));`) or name it with --event-type"),
+                + "put the event type in BTF (BPFSHARP_TYPE(struct event); from bpfsharp.h, or a global such as `const struct event *unused __attribute__((unused));`) or name it with --event-type"),
             _ => new EventType(0, $"several structs could be {length}-byte records of '{map}' ({string.Join(", ", candidates.Select(c => c.Name))}); name one with --event-type {map}=NAME"),
         };
     }
@@ -99,22 +100,31 @@ internal sealed class EventTypes
         {
             return found;
         }
+        // The records the object names with BPFSHARP_TYPE come first: the only candidates when one of them fits.
+        foreach (BtfType type in ExportedTypes.In(_btf))
+        {
+            BtfType resolved = _btf.ResolveTypedefsAndQualifiers(type.Id);
+            if (resolved.IsComposite && Fits(resolved.Size, length, perfPadded) && !found.Contains(resolved))
+            {
+                found.Add(resolved);
+            }
+        }
+        if (found.Count > 0)
+        {
+            return found;
+        }
         _contextTypes ??= ContextTypes(_btf, _programs);
         foreach (BtfType type in _btf.OwnTypes)
         {
-            if (type.Kind != BtfKind.Struct || !type.HasName || _contextTypes.Contains(type.Id))
-            {
-                continue;
-            }
-            long size = type.Size;
-            bool fits = perfPadded ? size <= length && PerfRecordLength(size) == length : size == length;
-            if (fits)
+            if (type.Kind == BtfKind.Struct && type.HasName && !_contextTypes.Contains(type.Id) && Fits(type.Size, length, perfPadded))
             {
                 found.Add(type);
             }
         }
         return found;
     }
+
+    private static bool Fits(long size, int length, bool perfPadded) => perfPadded ? size <= length && PerfRecordLength(size) == length : size == length;
 
     /// <summary>The length of a perf raw sample's data for <paramref name="size"/> bytes written: the 4-byte size and the data end on 8 bytes.</summary>
     internal static long PerfRecordLength(long size) => ((size + 4 + 7) & ~7L) - 4;
