@@ -21,7 +21,9 @@ public sealed class EventPollerTests
         using var producerP = EventProducer.PerfOutput(perfMap);
         using var a = new RingBuffer(ringMapA);
         using var b = new RingBuffer(ringMapB);
-        using var p = new PerfBuffer(perfMap, new PerfBufferOptions { PagesPerCpu = 2, WakeupEvents = 16, MaxLatency = TimeSpan.FromMilliseconds(10) });
+        // Room for all 600 samples even if the serving thread is not scheduled until the producers are done: the count
+        // below is exact.
+        using var p = new PerfBuffer(perfMap, new PerfBufferOptions { PagesPerCpu = 16, WakeupEvents = 16, MaxLatency = TimeSpan.FromMilliseconds(10) });
         using var poller = new EventPoller();
 
         ulong nextA = 0, sumB = 0;
