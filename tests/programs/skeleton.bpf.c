@@ -51,6 +51,15 @@ struct sample_event {
 /* Only built through a local pointer: named here so that its BTF, and so the skeleton's C# struct, exist. */
 BPFSHARP_TYPE(struct sample_event);
 
+/* Member names C# gives other meanings: what every struct inherits, and the struct's own name. */
+struct awkward_names {
+	__u32 to_string;
+	__u32 equals;
+	__u32 get_type;
+	__u32 awkward_names;
+};
+BPFSHARP_TYPE(struct awkward_names);
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4096);

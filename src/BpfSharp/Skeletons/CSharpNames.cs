@@ -8,7 +8,10 @@ namespace BpfSharp.Skeletons;
 /// </summary>
 internal sealed class CSharpNames
 {
-    private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
+    // What every struct, enum and class inherits from object: a member of that name would hide it (warning CS0108).
+    private static readonly string[] Inherited = ["ToString", "Equals", "GetHashCode", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals"];
+
+    private readonly HashSet<string> _taken = new(Inherited, StringComparer.Ordinal);
 
     /// <param name="reserved">Names already used in the scope.</param>
     internal CSharpNames(IEnumerable<string>? reserved = null)

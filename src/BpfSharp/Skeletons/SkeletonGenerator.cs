@@ -53,8 +53,8 @@ public static class SkeletonGenerator
         var sections = spec.Variables.Values.Where(v => spec.Btf is not null && !statics.Contains(v.Name)).GroupBy(v => v.SectionName).Where(g => g.Key.Length > 0)
             .OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
         var members = new CSharpNames(["Collection", "Maps", "Programs", "Open", "Load", "Attach", "Dispose", "ObjectName",
-            "ObjectBytes", "ReadObject", "Specification", "MapSet", "ProgramSet", "MapSpecSet", "ProgramSpecSet", "ToString",
-            "Equals", "GetHashCode", "GetType"]);
+            "ObjectBytes", "ReadObject", "Specification", "MapSet", "ProgramSet", "MapSpecSet", "ProgramSpecSet",
+            "TryGlobalData", "Unmapped"]);
         var sectionNames = sections.ToDictionary(g => g.Key, g => (Property: members.Take(g.Key, "Section", avoid: className), Type: ""));
         foreach (string section in sectionNames.Keys.ToList())
         {

@@ -99,6 +99,15 @@ public sealed class SkeletonTests
     }
 
     [Fact]
+    public void MembersNamedLikeWhatStructsInheritAreRenamedNotHidden()
+    {
+        // Compiling at all (warnings are errors) shows nothing hides ToString or GetType; these are the names given.
+        var names = new AwkwardNames { ToString2 = 1, Equals2 = 2, GetType2 = 3, AwkwardNamesValue = 4 };
+        Assert.Equal(10u, names.ToString2 + names.Equals2 + names.GetType2 + names.AwkwardNamesValue);
+        Assert.Equal(16, Unsafe.SizeOf<AwkwardNames>());
+    }
+
+    [Fact]
     public void BitfieldPropertiesWriteOnlyTheirOwnBits()
     {
         var e = new SampleEvent { Seq = ulong.MaxValue };
