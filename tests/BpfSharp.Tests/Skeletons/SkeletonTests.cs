@@ -98,6 +98,29 @@ public sealed class SkeletonTests
         Assert.Equal(24, Unsafe.SizeOf<SkeletonBpf.BssSection>() - 8); // runs, then the 24-byte totals
     }
 
+    [KernelFact]
+    [Trait("Category", "Kernel")]
+    public void EveryMapViewFitsTheMapTheKernelMade()
+    {
+        // A view checks its kind and key and value sizes against the live map when it is made: make every one.
+        using MapKindsBpf kinds = MapKindsBpf.Load();
+        using MapInMapBpf nested = MapInMapBpf.Load();
+        using SkeletonBpf skeleton = SkeletonBpf.Load();
+        int views = 0;
+        foreach (object maps in new object[] { kinds.Maps, nested.Maps, skeleton.Maps })
+        {
+            foreach (System.Reflection.PropertyInfo property in maps.GetType().GetProperties())
+            {
+                object? view = property.GetValue(maps);
+                Assert.NotNull(view);
+                Assert.Same(view, property.GetValue(maps)); // made once
+                views++;
+            }
+        }
+        Assert.True(views >= 25, $"{views} views");
+        Assert.Same(kinds.Collection.Map("array"), kinds.Maps.Array.Map); // a view over the collection's own map
+    }
+
     [Fact]
     public void MembersNamedLikeWhatStructsInheritAreRenamedNotHidden()
     {
