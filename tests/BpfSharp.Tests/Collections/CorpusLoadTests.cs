@@ -352,6 +352,12 @@ public sealed class CorpusLoadTests
     public void CoreReadsThroughTaskStruct()
     {
         using Collection collection = Collection.Load(TestPrograms.Path("core_loader"));
+        AssertCoreLoaderReadsThisTask(collection);
+    }
+
+    /// <summary>Runs core_loader's program on a getpid of this process and checks what its CO-RE reads found.</summary>
+    internal static void AssertCoreLoaderReadsThisTask(Collection collection)
+    {
         using (new TestTracepoint(collection.Program("read_task"), "syscalls", "sys_enter_getpid"))
         {
             LibC.GetPid();

@@ -1,7 +1,6 @@
 using BpfSharp.Btf;
 using BpfSharp.Btf.Core;
 using BpfSharp.Collections;
-using BpfSharp.Kernel;
 using BpfSharp.Specs;
 using BpfSharp.Tests.Collections;
 
@@ -61,18 +60,7 @@ public sealed class MinimalCoreBtfTests
         {
             File.WriteAllBytes(file, MinimalCoreBtf.Build(KernelBtf.Vmlinux, [CollectionSpec.Load(TestPrograms.Path("core_loader"))]));
             using Collection collection = Collection.Load(TestPrograms.Path("core_loader"), new CollectionOptions { CoreTarget = CoreTarget.FromFile(file) });
-            using (new TestTracepoint(collection.Program("read_task"), "syscalls", "sys_enter_getpid"))
-            {
-                LibC.GetPid();
-            }
-            Assert.Equal(LibC.GetPid(), collection.Variable("pid").Get<int>());
-            Assert.Equal(LibC.Syscall(110 /* getppid */, 0, 0, 0, 0, 0), collection.Variable("parent_tgid").Get<int>());
-            Assert.Equal(1, collection.Variable("has_pid").Get<int>());
-            Assert.Equal(0, collection.Variable("has_missing").Get<int>());
-            Assert.Equal(1, collection.Variable("has_task_type").Get<int>());
-            Assert.Equal(0, collection.Variable("has_fake_type").Get<int>());
-            Assert.Equal(1L, collection.Variable("tgid_enum").Get<long>());
-            Assert.Equal(1, collection.Variable("has_enum_value").Get<int>());
+            CorpusLoadTests.AssertCoreLoaderReadsThisTask(collection);
         }
         finally
         {
