@@ -131,15 +131,40 @@ public sealed class Collection : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var skipped = skip is null ? [] : new HashSet<string>(skip, StringComparer.Ordinal);
+        return Attach(_programs.Where(p => !skipped.Contains(p.Key)), _structOpsValues.Keys.Where(m => !skipped.Contains(m)));
+    }
+
+    /// <summary>
+    /// Attaches the given programs of this collection where their section names say, as <see cref="AttachAll"/> does
+    /// for every program (those whose hook needs more than the name are listed in <see cref="LinkSet.NotAttached"/>);
+    /// struct_ops maps are not registered.
+    /// </summary>
+    /// <param name="programs">Programs of this collection (a skeleton's <c>Programs.X</c>).</param>
+    /// <returns>The links, owned by the caller: disposing the set detaches them all.</returns>
+    /// <exception cref="ArgumentException">A program is not one of this collection's.</exception>
+    /// <exception cref="BpfException">A program could not be attached; the message names it. Links made before the failure are detached.</exception>
+    public LinkSet Attach(params IEnumerable<Program> programs)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(programs);
+        var chosen = new List<KeyValuePair<string, Program>>();
+        foreach (Program program in programs)
+        {
+            KeyValuePair<string, Program> entry = _programs.FirstOrDefault(p => ReferenceEquals(p.Value, program));
+            chosen.Add(entry.Value is null
+                ? throw new ArgumentException($"{program} is not a program of collection '{Name}'", nameof(programs))
+                : entry);
+        }
+        return Attach(chosen, []);
+    }
+
+    private LinkSet Attach(IEnumerable<KeyValuePair<string, Program>> programs, IEnumerable<string> structOpsMaps)
+    {
         var links = new LinkSet();
         try
         {
-            foreach ((string name, Program program) in _programs)
+            foreach ((string name, Program program) in programs)
             {
-                if (skipped.Contains(name))
-                {
-                    continue;
-                }
                 if (!_sections.TryGetValue(name, out string? section))
                 {
                     links.AddNotAttached(name, "the program has no section name to say where it attaches; attach it with its Link type");
@@ -168,12 +193,9 @@ public sealed class Collection : IDisposable
                     links.Add(name, link);
                 }
             }
-            foreach (string map in _structOpsValues.Keys)
+            foreach (string map in structOpsMaps)
             {
-                if (!skipped.Contains(map))
-                {
-                    links.Add(map, AttachStructOps(map));
-                }
+                links.Add(map, AttachStructOps(map));
             }
             return links;
         }

@@ -160,12 +160,12 @@ public static class SkeletonGenerator
                 .Append(" => ref (").Append(field).Append(" ?? throw Unmapped(").Append(CSharpNames.Literal(section)).Append(")).ElementAt<").Append(type).AppendLine(">(0);");
             output.AppendLine();
         }
-        output.Append(inner).AppendLine("/// <summary>Attaches every program whose section names its hook (tracepoints, uprobes, perf events...); disposing the set detaches them.</summary>");
-        output.Append(inner).AppendLine("public global::BpfSharp.Links.LinkSet Attach() => Collection.AttachAll();");
-        output.AppendLine();
-        output.Append(inner).AppendLine("/// <summary>Closes every map and program the object opened.</summary>");
-        output.Append(inner).AppendLine("public void Dispose() => Collection.Dispose();");
-        output.AppendLine();
+        WriteMembers(output, inner,
+            ("Attaches every program whose section names its hook (tracepoints, uprobes, perf events...) and registers the struct_ops maps; disposing the set detaches them.",
+                "public global::BpfSharp.Links.LinkSet Attach() => Collection.AttachAll();"),
+            ("Attaches only the given programs (<c>Attach(skeleton.Programs.X)</c>) where their sections say.",
+                "public global::BpfSharp.Links.LinkSet Attach(params global::System.Collections.Generic.IEnumerable<global::BpfSharp.Programs.Program> programs) => Collection.Attach(programs);"),
+            ("Closes every map and program the object opened.", "public void Dispose() => Collection.Dispose();"));
         output.Append(inner).AppendLine("private static " + Maps + "MapMemory? TryGlobalData(" + Collections + "Collection collection, string section)");
         output.Append(inner).AppendLine("{");
         output.Append(inner).AppendLine("    try { return collection.GlobalData(section); }");

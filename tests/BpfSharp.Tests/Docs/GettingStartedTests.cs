@@ -115,4 +115,24 @@ public class GettingStartedTests
 
         Assert.Contains("/etc/hostname", seen);
     }
+
+    [KernelFact]
+    public void ASkeletonAttachesTheProgramsItIsGiven()
+    {
+        using GettingStartedBpf skeleton = GettingStartedBpf.Load();
+        using (LinkSet links = skeleton.Attach(skeleton.Programs.OnOpenat))
+        {
+            Assert.Equal(["on_openat"], links.Programs);
+        }
+        using (LinkSet none = skeleton.Attach())
+        {
+            Assert.Single(none);
+        }
+        using SkeletonBpf other = SkeletonBpf.Load();
+        Assert.Contains("not a program of collection", Assert.Throws<ArgumentException>(() => skeleton.Attach(other.Programs.Emit)).Message);
+        // A program whose hook its section cannot name is listed, with the reason, not attached.
+        using LinkSet syscall = other.Attach(other.Programs.Emit);
+        Assert.Empty(syscall);
+        Assert.True(syscall.NotAttached.ContainsKey("emit"));
+    }
 }

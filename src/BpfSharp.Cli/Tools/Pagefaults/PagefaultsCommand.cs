@@ -96,7 +96,8 @@ internal static class PagefaultsCommand
         int target = started?.Pid ?? options.Pid!.Value;
         using PagefaultsBpf pagefaults = ToolHost.Load(Tool, () => spec.Load());
         pagefaults.Maps.Traced.Update((uint)target, started is null ? TraceState.Traced : TraceState.WaitingForExec);
-        using LinkSet links = options.FollowForks ? pagefaults.Attach() : pagefaults.Collection.AttachAll([pagefaults.Programs.SchedProcessFork.Name]);
+        using LinkSet links = options.FollowForks ? pagefaults.Attach()
+            : pagefaults.Attach(pagefaults.Programs.PageFaultUser, pagefaults.Programs.SchedProcessExec);
         using var ring = new RingBuffer(pagefaults.Maps.Events);
         var session = new Session(new FaultProfile(MonotonicNowNs(), options.Heatmap is not null, Environment.SystemPageSize), target);
         if (started is null)

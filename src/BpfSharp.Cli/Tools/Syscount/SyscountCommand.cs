@@ -56,7 +56,7 @@ internal static class SyscountCommand
         using var until = new RunUntil(duration);
         using JsonLines? lines = json ? new JsonLines() : null;
         // Without latency, entries need not be timed: sys_exit alone counts.
-        using (LinkSet links = syscount.Collection.AttachAll(report.Latency ? null : ["syscount_enter"]))
+        using (LinkSet links = report.Latency ? syscount.Attach() : syscount.Attach(syscount.Programs.SyscountExit))
         {
             string what = (failures ? "failed system calls" : "system calls") + (pid is int p ? $" of process {p}" : "");
             ToolHost.AnnounceReady(what, duration);
