@@ -47,7 +47,8 @@ public class BpfException : Exception
     /// <summary>Advice for this failure, when there is any.</summary>
     public string? Hint { get; }
 
-    private static string Compose(string operation, Errno errno, string? context, string? hint)
+    /// <summary>The message of a failed call: context, operation, errno and its text, then the hint.</summary>
+    private protected static string Compose(string operation, Errno errno, string? context, string? hint)
     {
         string text = $"{operation} failed: {errno} ({Marshal.GetPInvokeErrorMessage((int)errno)})";
         if (!string.IsNullOrEmpty(context))

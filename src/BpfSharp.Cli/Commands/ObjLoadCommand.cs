@@ -72,14 +72,13 @@ internal static class ObjLoadCommand
             }
             catch (VerifierException e) when (spec.Programs.TryGetValue(e.ProgramName, out ProgramSpec? rejected) && rejected.Autoload)
             {
-                // The library's pointer to VerifierException.Log means --log here.
-                string reason = fullLog ? e.Message : e.Message.Replace("the whole log is in VerifierException.Log", "--log prints the whole verifier log", StringComparison.Ordinal);
+                string reason = fullLog ? e.MessageWith("the whole log follows") : e.MessageWith("--log prints the whole verifier log");
                 Console.Error.WriteLine($"{Name}: program '{e.ProgramName}' ({rejected.SectionName}) was rejected: {reason}");
                 if (fullLog)
                 {
                     Console.Error.WriteLine(e.Log);
                 }
-                failed.Add((e.ProgramName, e.Message));
+                failed.Add((e.ProgramName, reason));
                 rejected.Autoload = false;
                 continue;
             }

@@ -50,8 +50,10 @@ public sealed class VerifierException : BpfException
 
     private VerifierException(string programName, Errno errno, string log, bool logTruncated, VerifierLog.Analysis analysis, VerifierSourceLine? source,
         CoreRelocationResult? unresolved)
-        : base(BpfCommands.Name(BpfCommand.ProgLoad), errno, $"loading program '{programName}'", Describe(analysis, logTruncated, source, unresolved))
+        : base(BpfCommands.Name(BpfCommand.ProgLoad), errno, $"loading program '{programName}'",
+            Describe(analysis, logTruncated, source, unresolved) + (unresolved is null ? LogPointer : ""))
     {
+        Reason = Describe(analysis, logTruncated, source, unresolved);
         UnresolvedCoreRelocation = unresolved;
         SourceLine = source;
         ProgramName = programName;
@@ -60,6 +62,23 @@ public sealed class VerifierException : BpfException
         InstructionIndex = analysis.InstructionIndex;
         Problem = analysis.Problem;
     }
+
+    // Where the message sends a reader for the rest: the library's words; a tool says its own (ReasonWith).
+    private const string LogPointer = "; the whole log is in VerifierException.Log";
+
+    /// <summary>
+    /// Why the program was rejected, in one sentence: the failing instruction, its C source line and the verifier's
+    /// words (or the unresolved CO-RE relocation it reached), without the message's pointer to <see cref="Log"/>.
+    /// </summary>
+    public string Reason { get; }
+
+    /// <summary>
+    /// The message as a tool prints it: the same words, with <paramref name="whereTheLogIs"/> (<c>--log prints the
+    /// whole verifier log</c>) where the library's message points to <see cref="Log"/>.
+    /// </summary>
+    /// <param name="whereTheLogIs">How the tool's user gets the whole log.</param>
+    public string MessageWith(string whereTheLogIs) =>
+        Compose(Operation, Errno, Context, UnresolvedCoreRelocation is null ? $"{Reason}; {whereTheLogIs}" : Reason);
 
     /// <summary>The name of the rejected program.</summary>
     public string ProgramName { get; }
@@ -107,7 +126,7 @@ public sealed class VerifierException : BpfException
                 $"bpf_core_enum_value_exists() so that it does not run where the kernel lacks it, or load against a BTF that has it (CollectionOptions.CoreTarget); " +
                 $"the verifier saw: {analysis.Problem}{truncated}";
         }
-        return $"the verifier rejected the program{where}: {analysis.Problem}; the whole log is in VerifierException.Log{truncated}";
+        return $"the verifier rejected the program{where}: {analysis.Problem}{truncated}";
     }
 }
 

@@ -197,6 +197,8 @@ public sealed partial class ObjCommandTests
         Assert.Equal(1, exitCode);
         Assert.Contains("program 'reads_too_far' (xdp) was rejected", error);
         Assert.Contains("verifier_reject.bpf.c:", error);
+        Assert.Contains("; --log prints the whole verifier log", error); // the tool's words, not the library's
+        Assert.DoesNotContain("VerifierException", error);
         Assert.Contains("loaded accepted", output);
         Assert.Contains("failed reads_too_far", output);
 
