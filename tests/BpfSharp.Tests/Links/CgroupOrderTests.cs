@@ -45,9 +45,7 @@ public sealed class CgroupOrderTests
     public void APositionDecidesTheOrderInWhichACgroupsProgramsRun()
     {
         using var cgroup = new TestCgroup();
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using TcpListener listener = ListenOnLoopback(out int port);
         using var counters = Counters(4);
         using Program a = LoadRecorder(counters, 0, "order_a");
         using Program b = LoadRecorder(counters, 1, "order_b");

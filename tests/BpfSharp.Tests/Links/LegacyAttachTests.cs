@@ -112,8 +112,7 @@ public sealed class LegacyAttachTests
         {
             link = SockMapLink.Attach(program, sockmap, AttachType.SkMsgVerdict);
         }
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
+        using TcpListener listener = ListenOnLoopback(out _);
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         client.Connect((IPEndPoint)listener.LocalEndpoint);
         using Socket server = listener.AcceptSocket();

@@ -110,6 +110,15 @@ internal static partial class LinkTestSupport
 
     internal const int SyscallGetppid = 110; // x86-64
 
+    /// <summary>A TCP listener on 127.0.0.1, started on a free port, for the connect and socket tests.</summary>
+    internal static System.Net.Sockets.TcpListener ListenOnLoopback(out int port)
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        return listener;
+    }
+
     /// <summary>setns(2): moves the calling thread into the namespace behind <paramref name="fd"/>.</summary>
     [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
     internal static partial int SetNamespace(Microsoft.Win32.SafeHandles.SafeFileHandle fd, int type);

@@ -120,9 +120,7 @@ public sealed class NetworkLinkTests
     public void CgroupConnect4RefusesConnectionsFromTheCgroupOnly()
     {
         using var cgroup = new TestCgroup();
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using TcpListener listener = ListenOnLoopback(out int port);
         string connect = $"exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected";
         using var counters = Counters();
         using Program refuse = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 0, name: "refuse");
@@ -148,9 +146,7 @@ public sealed class NetworkLinkTests
     public void LegacyCgroupAttachWithMultiRunsEveryProgram()
     {
         using var cgroup = new TestCgroup();
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using TcpListener listener = ListenOnLoopback(out int port);
         using var counters = Counters(3);
         using Program first = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 1, slot: 0);
         using Program second = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 1, slot: 1);
@@ -224,9 +220,7 @@ public sealed class NetworkLinkTests
     public void CgroupSockCreateRefusesSocketsInTheCgroupThroughTheLegacyAttach()
     {
         using var cgroup = new TestCgroup();
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using TcpListener listener = ListenOnLoopback(out int port);
         using var counters = Counters();
         using Program refuse = LoadCounter(ProgramType.CgroupSock, counters, AttachType.CgroupInetSockCreate, returnValue: 0, name: "sock_refuse");
         using (CgroupLink legacy = CgroupLink.AttachLegacy(refuse, cgroup.Path, AttachType.CgroupInetSockCreate, CgroupAttachFlags.None))
@@ -254,9 +248,7 @@ public sealed class NetworkLinkTests
     {
         using var parent = new TestCgroup();
         using var child = new TestCgroup(parent);
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using TcpListener listener = ListenOnLoopback(out int port);
         using var counters = Counters(2);
         using Program deny = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 0, slot: 0, name: "deny");
         using Program allow = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 1, slot: 1, name: "allow");
@@ -308,9 +300,7 @@ public sealed class NetworkLinkTests
     {
         using var parent = new TestCgroup();
         using var child = new TestCgroup(parent);
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using TcpListener listener = ListenOnLoopback(out int port);
         using var counters = Counters(2);
         using Program inParent = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 1, slot: 0, name: "in_parent");
         using Program inChild = LoadCounter(ProgramType.CgroupSockAddr, counters, AttachType.CgroupInet4Connect, returnValue: 0, slot: 1, name: "in_child");
@@ -332,9 +322,7 @@ public sealed class NetworkLinkTests
     public void SockOpsCountsConnectionEvents()
     {
         using var cgroup = new TestCgroup();
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using TcpListener listener = ListenOnLoopback(out int port);
         using var counters = Counters();
         using Program program = LoadCounter(ProgramType.SockOps, counters, AttachType.CgroupSockOps, returnValue: 1);
         using CgroupLink link = CgroupLink.Attach(program, cgroup.Path, AttachType.CgroupSockOps);
@@ -349,8 +337,7 @@ public sealed class NetworkLinkTests
         using var counters = Counters();
         using Program program = LoadCounter(ProgramType.SkMsg, counters, AttachType.SkMsgVerdict, returnValue: 1 /* SK_PASS */);
         using SockMapLink link = SockMapLink.Attach(program, sockmap, AttachType.SkMsgVerdict);
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
+        using TcpListener listener = ListenOnLoopback(out _);
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         client.Connect((IPEndPoint)listener.LocalEndpoint);
         using Socket server = listener.AcceptSocket();
