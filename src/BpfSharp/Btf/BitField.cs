@@ -1,11 +1,11 @@
 using System.Buffers.Binary;
 
-namespace BpfSharp.Skeletons;
+namespace BpfSharp.Btf;
 
 /// <summary>
 /// Reads and writes C bitfields in place, as BTF places them: <c>bitOffset</c> counts bits from the start of
 /// the struct, least significant bit first (the little-endian layout of x86-64 and arm64). Generated skeleton
-/// structs use it for their bitfield members, which C# has no way to declare.
+/// structs use it for their bitfield members, which C# has no way to declare, and <see cref="BtfValue"/> to print them.
 /// </summary>
 public static class BitField
 {

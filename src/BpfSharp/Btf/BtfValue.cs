@@ -356,7 +356,12 @@ public static class BtfValue
 
     private static BigInteger ExtractBits(ReadOnlySpan<byte> bytes, int shift, int bits, bool signed)
     {
-        // Bit offsets count from the least significant bit on little-endian machines (as clang lays out bitfields).
+        if (bits is > 0 and <= 64)
+        {
+            return signed ? BitField.ReadSigned(bytes, (uint)shift, bits) : BitField.Read(bytes, (uint)shift, bits);
+        }
+        // Wider than 64 bits (an __int128 bitfield). Bit offsets count from the least significant bit on little-endian
+        // machines (as clang lays out bitfields).
         BigInteger raw = (ReadUnsigned(bytes) >> shift) & ((BigInteger.One << bits) - 1);
         if (signed && bits > 0 && !(raw >> (bits - 1)).IsZero)
         {

@@ -16,7 +16,7 @@ namespace BpfSharp.Skeletons;
 internal sealed class CSharpTypeEmitter
 {
     private const string Interop = "global::System.Runtime.InteropServices.";
-    private const string BitFieldType = "global::BpfSharp.Skeletons.BitField";
+    private const string BitFieldType = "global::BpfSharp.Btf.BitField";
 
     private readonly BtfSpec _btf;
     private readonly CSharpNames _names;

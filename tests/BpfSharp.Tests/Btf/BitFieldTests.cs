@@ -1,6 +1,6 @@
-using BpfSharp.Skeletons;
+using BpfSharp.Btf;
 
-namespace BpfSharp.Tests.Skeletons;
+namespace BpfSharp.Tests.Btf;
 
 public sealed class BitFieldTests
 {
