@@ -13,7 +13,7 @@ try
     switch (args)
     {
         case ["vmlinux-header", string btf, string header]:
-            BtfSpec spec = Path.GetFullPath(btf) == KernelBtf.VmlinuxPath ? KernelBtf.Vmlinux : BtfSpec.Load(btf);
+            BtfSpec spec = KernelBtf.Open(btf);
             using (var stream = File.Create(header + ".tmp"))
             {
                 BtfCWriter.WriteHeader(spec, stream);

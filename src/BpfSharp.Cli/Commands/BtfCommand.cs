@@ -87,27 +87,12 @@ internal static class BtfCommand
                     return btf.ReadSpec();
                 }
             case ["file", string path]:
-                return OpenFile(path);
+                return KernelBtf.Open(path);
             case [string path]:
-                return OpenFile(path);
+                return KernelBtf.Open(path);
             default:
                 throw new ArgumentException($"expected FILE, 'file FILE' or 'id N', not '{string.Join(' ', source)}'");
         }
-    }
-
-    private static BtfSpec OpenFile(string path)
-    {
-        string full = Path.GetFullPath(path);
-        if (full == KernelBtf.VmlinuxPath)
-        {
-            return KernelBtf.Vmlinux;
-        }
-        // Module BTF under /sys/kernel/btf is split BTF: its ids continue from vmlinux.
-        if (Path.GetDirectoryName(full) == KernelBtf.Directory)
-        {
-            return KernelBtf.Module(Path.GetFileName(full));
-        }
-        return BtfSpec.Load(path);
     }
 
     private static Command CreateList()

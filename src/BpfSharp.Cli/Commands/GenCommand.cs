@@ -37,7 +37,7 @@ internal static class GenCommand
             string outputPath = parseResult.GetValue(output)!;
             try
             {
-                BtfSpec target = Path.GetFullPath(inputPath) == KernelBtf.VmlinuxPath ? KernelBtf.Vmlinux : BtfSpec.Load(inputPath);
+                BtfSpec target = KernelBtf.Open(inputPath);
                 byte[] minimal = MinimalCoreBtf.Build(target, (parseResult.GetValue(objects) ?? []).Select(CollectionSpec.Load).ToList());
                 File.WriteAllBytes(outputPath, minimal);
                 Console.Error.WriteLine($"{outputPath}: {BtfSpec.Parse(minimal).OwnTypeCount} types, {minimal.Length} bytes (from {target.OwnTypeCount} types, {target.RawData.Length} bytes)");

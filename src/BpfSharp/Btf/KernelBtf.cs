@@ -66,6 +66,23 @@ public static class KernelBtf
             .ToList()!;
     }
 
+    /// <summary>
+    /// The BTF in the file at <paramref name="path"/>, read the way its place asks: <see cref="VmlinuxPath"/> is the
+    /// running kernel's (<see cref="Vmlinux"/>, mapped once and shared), a module's file under <see cref="Directory"/>
+    /// its split BTF on top of vmlinux (<see cref="Module"/>), anything else a raw BTF blob or an ELF file with a
+    /// <c>.BTF</c> section (<see cref="BtfSpec.Load"/>).
+    /// </summary>
+    /// <exception cref="BtfException">The file cannot be read or holds no valid BTF.</exception>
+    public static BtfSpec Open(string path)
+    {
+        string full = Path.GetFullPath(path);
+        if (full == VmlinuxPath)
+        {
+            return Vmlinux;
+        }
+        return Path.GetDirectoryName(full) == Directory ? Module(Path.GetFileName(full)) : BtfSpec.Load(path);
+    }
+
     private static BtfSpec LoadKernelFile(string path, BtfSpec? baseSpec)
     {
         if (!File.Exists(path))

@@ -79,9 +79,15 @@ public sealed class Collection : IDisposable
     /// </summary>
     /// <param name="section">The ELF section name, such as <c>.bss</c>.</param>
     /// <exception cref="KeyNotFoundException">The object has no such section with variables, or its map was not created.</exception>
-    public MapMemory GlobalData(string section) => _globalData.TryGetValue(section, out MapMemory? memory)
+    public MapMemory GlobalData(string section) => TryGetGlobalData(section, out MapMemory? memory)
         ? memory
         : throw new KeyNotFoundException($"collection '{Name}' has no mapped global data section '{section}'; it has: {string.Join(", ", _globalData.Keys)}");
+
+    /// <summary>The live memory of a global data section, as <see cref="GlobalData"/> gives it; false when it has none.</summary>
+    /// <param name="section">The ELF section name, such as <c>.bss</c>.</param>
+    /// <param name="memory">The section's memory, or null.</param>
+    public bool TryGetGlobalData(string section, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out MapMemory? memory) =>
+        _globalData.TryGetValue(section, out memory);
 
     /// <summary>The names of the struct_ops maps (<c>SEC(".struct_ops")</c> and <c>SEC(".struct_ops.link")</c> variables), each ready to register with <see cref="AttachStructOps"/>.</summary>
     public IEnumerable<string> StructOpsMaps => _structOpsValues.Keys;

@@ -54,12 +54,10 @@ public static class SkeletonGenerator
             .OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
         var members = new CSharpNames(["Collection", "Maps", "Programs", "Open", "Load", "Attach", "Dispose", "ObjectName",
             "ObjectBytes", "ReadObject", "Specification", "MapSet", "ProgramSet", "MapSpecSet", "ProgramSpecSet",
-            "TryGlobalData", "Unmapped"]);
-        var sectionNames = sections.ToDictionary(g => g.Key, g => (Property: members.Take(g.Key, "Section", avoid: className), Type: ""));
-        foreach (string section in sectionNames.Keys.ToList())
-        {
-            sectionNames[section] = (sectionNames[section].Property, members.Take(sectionNames[section].Property + "Section", "Section", avoid: className));
-        }
+            "Unmapped"]);
+        // Properties first, so that no section's struct type takes a name a section property needs.
+        Dictionary<string, string> sectionProperties = sections.ToDictionary(g => g.Key, g => members.Take(g.Key, "Section", avoid: className));
+        Dictionary<string, string> sectionTypeNames = sectionProperties.ToDictionary(p => p.Key, p => members.Take(p.Value + "Section", "Section", avoid: className));
 
         CSharpTypeEmitter? types = spec.Btf is null ? null : new CSharpTypeEmitter(spec.Btf, members);
         string inner = "    ";
@@ -83,7 +81,7 @@ public static class SkeletonGenerator
         foreach (IGrouping<string, VariableSpec> section in sections)
         {
             var fieldNames = new CSharpNames();
-            string typeName = sectionNames[section.Key].Type;
+            string typeName = sectionTypeNames[section.Key];
             var fields = section.OrderBy(v => v.Offset).Select(v => (
                 fieldNames.Take(v.Name, "Variable", avoid: typeName),
                 (v.Type is BtfType type ? types!.TypeOf(type.Id, CSharpNames.Pascal(v.Name)) : null) ?? (v.Size == 0 ? null : types!.Bytes(v.Size)),
@@ -130,7 +128,7 @@ public static class SkeletonGenerator
         // The loaded object.
         foreach ((string section, string type, _, _) in sectionTypes)
         {
-            output.Append(inner).Append("private readonly " + Maps + "MapMemory? _").Append(Camel(sectionNames[section].Property)).AppendLine(";");
+            output.Append(inner).Append("private readonly " + Maps + "MapMemory? _").Append(Camel(sectionProperties[section])).AppendLine(";");
         }
         output.AppendLine();
         output.Append(inner).Append("private ").Append(className).AppendLine("(" + Collections + "Collection collection)");
@@ -140,8 +138,8 @@ public static class SkeletonGenerator
         output.Append(inner).AppendLine("    Programs = new ProgramSet(collection);");
         foreach ((string section, _, _, _) in sectionTypes)
         {
-            output.Append(inner).Append("    _").Append(Camel(sectionNames[section].Property)).Append(" = TryGlobalData(collection, ")
-                .Append(CSharpNames.Literal(section)).AppendLine(");");
+            output.Append(inner).Append("    collection.TryGetGlobalData(").Append(CSharpNames.Literal(section)).Append(", out _")
+                .Append(Camel(sectionProperties[section])).AppendLine(");");
         }
         output.Append(inner).AppendLine("}");
         output.AppendLine();
@@ -152,11 +150,11 @@ public static class SkeletonGenerator
         foreach ((string section, string type, _, _) in sectionTypes)
         {
             bool readOnly = section.StartsWith(".rodata", StringComparison.Ordinal);
-            string field = "_" + Camel(sectionNames[section].Property);
+            string field = "_" + Camel(sectionProperties[section]);
             output.Append(inner).Append("/// <summary>The live <c>").Append(section).Append("</c> section, in place: ")
                 .Append(readOnly ? "read-only (frozen at load; set it on the specification before loading)." : "what the programs read and write, with no system call.")
                 .AppendLine("</summary>");
-            output.Append(inner).Append("public ref ").Append(readOnly ? "readonly " : "").Append(type).Append(' ').Append(sectionNames[section].Property)
+            output.Append(inner).Append("public ref ").Append(readOnly ? "readonly " : "").Append(type).Append(' ').Append(sectionProperties[section])
                 .Append(" => ref (").Append(field).Append(" ?? throw Unmapped(").Append(CSharpNames.Literal(section)).Append(")).ElementAt<").Append(type).AppendLine(">(0);");
             output.AppendLine();
         }
@@ -166,17 +164,11 @@ public static class SkeletonGenerator
             ("Attaches only the given programs (<c>Attach(skeleton.Programs.X)</c>) where their sections say.",
                 "public global::BpfSharp.Links.LinkSet Attach(params global::System.Collections.Generic.IEnumerable<global::BpfSharp.Programs.Program> programs) => Collection.Attach(programs);"),
             ("Closes every map and program the object opened.", "public void Dispose() => Collection.Dispose();"));
-        output.Append(inner).AppendLine("private static " + Maps + "MapMemory? TryGlobalData(" + Collections + "Collection collection, string section)");
-        output.Append(inner).AppendLine("{");
-        output.Append(inner).AppendLine("    try { return collection.GlobalData(section); }");
-        output.Append(inner).AppendLine("    catch (global::System.Collections.Generic.KeyNotFoundException) { return null; }");
-        output.Append(inner).AppendLine("}");
-        output.AppendLine();
         output.Append(inner).AppendLine("private static global::System.InvalidOperationException Unmapped(string section) =>");
         output.Append(inner).Append("    new($\"").Append(objectName).AppendLine(": section {section} was not created or is not memory-mapped\");");
         output.AppendLine();
 
-        WriteSpecification(output, inner, className, sectionTypes.Select(s => (s.Section, s.Type, sectionNames[s.Section].Property)).ToList());
+        WriteSpecification(output, inner, className, sectionTypes.Select(s => (s.Section, s.Type, sectionProperties[s.Section])).ToList());
         WriteMapSet(output, inner, maps);
         WriteLookupClass(output, inner, "The loaded programs.", "ProgramSet", Collections + "Collection", "collection",
             programs.Select(p => ($"Program <c>{p.Name}</c> (<c>SEC(\"{CSharpTypeEmitter.Escape(p.Section)}\")</c>).", "global::BpfSharp.Programs.Program",
