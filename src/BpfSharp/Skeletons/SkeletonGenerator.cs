@@ -427,15 +427,9 @@ public static class SkeletonGenerator
                 stack.Push(relocation.TypeId);
             }
         }
-        foreach (BtfType type in btf.OwnTypes)
+        foreach (int context in ProgramContexts.TypeIds(btf, spec.Programs.Keys))
         {
-            if (type.Kind == BtfKind.Function && spec.Programs.ContainsKey(type.Name) && type.ReferencedType.Kind == BtfKind.FunctionProto)
-            {
-                foreach (BtfParameter parameter in type.ReferencedType.Parameters)
-                {
-                    stack.Push(parameter.TypeId);
-                }
-            }
+            stack.Push(context);
         }
         while (stack.TryPop(out int id))
         {

@@ -113,7 +113,7 @@ internal sealed class EventTypes
         {
             return found;
         }
-        _contextTypes ??= ContextTypes(_btf, _programs);
+        _contextTypes ??= ProgramContexts.TypeIds(_btf, _programs);
         foreach (BtfType type in _btf.OwnTypes)
         {
             if (type.Kind == BtfKind.Struct && type.HasName && !_contextTypes.Contains(type.Id) && Fits(type.Size, length, perfPadded))
@@ -128,35 +128,4 @@ internal sealed class EventTypes
 
     /// <summary>The length of a perf raw sample's data for <paramref name="size"/> bytes written: the 4-byte size and the data end on 8 bytes.</summary>
     internal static long PerfRecordLength(long size) => ((size + 4 + 7) & ~7L) - 4;
-
-    /// <summary>Structs the object's programs take by pointer: their contexts.</summary>
-    private static HashSet<int> ContextTypes(BtfSpec btf, HashSet<string> programs)
-    {
-        var types = new HashSet<int>();
-        foreach (BtfType type in btf.OwnTypes)
-        {
-            if (type.Kind != BtfKind.Function || !programs.Contains(type.Name))
-            {
-                continue;
-            }
-            BtfType prototype = btf.ResolveTypedefsAndQualifiers(type.ReferencedTypeId);
-            if (prototype.Kind != BtfKind.FunctionProto)
-            {
-                continue;
-            }
-            foreach (BtfParameter parameter in prototype.Parameters)
-            {
-                if (parameter.TypeId == 0)
-                {
-                    continue;
-                }
-                BtfType pointer = btf.ResolveTypedefsAndQualifiers(parameter.TypeId);
-                if (pointer.Kind == BtfKind.Pointer)
-                {
-                    types.Add(btf.ResolveTypedefsAndQualifiers(pointer.ReferencedTypeId).Id);
-                }
-            }
-        }
-        return types;
-    }
 }
