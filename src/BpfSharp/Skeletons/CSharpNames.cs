@@ -22,9 +22,6 @@ internal sealed class CSharpNames
         }
     }
 
-    /// <summary>Reserves <paramref name="name"/> as it is; false when it was taken.</summary>
-    internal bool Reserve(string name) => _taken.Add(name);
-
     /// <summary>
     /// <paramref name="cName"/> in Pascal case, made distinct in this scope by a number (<c>Point2</c>), and
     /// never <paramref name="avoid"/> (a member may not be named like its type).
